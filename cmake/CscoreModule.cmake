@@ -5,6 +5,9 @@
 function(cscore_add_module name)
   cmake_parse_arguments(M "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   set(target cscore_${name})
+  if(NOT M_SOURCES)
+    return()  # a module folder whose sources are not written yet
+  endif()
   add_library(${target} STATIC ${M_SOURCES})
   add_library(cscore::${name} ALIAS ${target})
   target_include_directories(${target} PUBLIC

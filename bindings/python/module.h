@@ -20,7 +20,8 @@ struct BinderRegistrar {
 };
 
 // InvalidArgument/FailedPrecondition/OutOfRange -> ValueError, NotFound -> KeyError,
-// PermissionDenied -> PermissionError, anything else -> RuntimeError; the message is the status message, unchanged.
+// PermissionDenied -> PermissionError, anything else -> RuntimeError; the message is the status
+// message, unchanged.
 [[noreturn]] inline void ThrowStatus(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:

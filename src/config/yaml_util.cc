@@ -5,14 +5,15 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
 namespace cscore::config {
 
 absl::Status ErrorAt(std::string_view source, const YAML::Mark& mark, std::string_view message) {
-  if (mark.is_null()) return absl::InvalidArgumentError(absl::StrCat(source, ": ", message));
+  if (mark.is_null()) return absl::InvalidArgumentError(absl::StrFormat("%s: %s", source, message));
   return absl::InvalidArgumentError(
-      absl::StrCat(source, ":", mark.line + 1, ":", mark.column + 1, ": ", message));
+      absl::StrFormat("%s:%d:%d: %s", source, mark.line + 1, mark.column + 1, message));
 }
 
 absl::Status ErrorAt(std::string_view source, const YAML::Node& node, std::string_view message) {
@@ -23,7 +24,7 @@ absl::StatusOr<YamlDoc> LoadYamlString(std::string_view text, std::string source
   try {
     return YamlDoc{std::move(source), YAML::Load(std::string(text))};
   } catch (const YAML::Exception& e) {
-    return ErrorAt(source, e.mark, e.msg);
+    return ErrorAt(std::string_view(source), e.mark, e.msg);
   }
 }
 
@@ -76,14 +77,14 @@ absl::StatusOr<bool> AsBool(std::string_view source, const YAML::Node& node) {
 absl::StatusOr<std::string> RequiredString(std::string_view source, const YAML::Node& where,
                                            std::string_view key) {
   YAML::Node n = where[std::string(key)];
-  if (!n) return ErrorAt(source, where, absl::StrCat("missing required field '", key, "'"));
+  if (!n) return ErrorAt(source, where, absl::StrFormat("missing required field '%s'", key));
   return AsString(source, n);
 }
 
 absl::StatusOr<double> RequiredDouble(std::string_view source, const YAML::Node& where,
                                       std::string_view key) {
   YAML::Node n = where[std::string(key)];
-  if (!n) return ErrorAt(source, where, absl::StrCat("missing required field '", key, "'"));
+  if (!n) return ErrorAt(source, where, absl::StrFormat("missing required field '%s'", key));
   return AsDouble(source, n);
 }
 
@@ -95,9 +96,12 @@ absl::Status CheckKeys(std::string_view source, const YAML::Node& map,
     bool ok = false;
     for (std::string_view a : allowed) ok = ok || a == key;
     if (!ok) {
-      return ErrorAt(source, kv.first,
-                     absl::StrCat("unknown field '", key, "' (expected one of: ",
-                                  absl::StrJoin(allowed, ", "), ")"));
+      return ErrorAt(
+          source, kv.first,
+          absl::StrFormat("unknown field '%s' (expected one of: %s)", key,
+                          absl::StrJoin(allowed, ", ", [](std::string* out, std::string_view a) {
+                            out->append(a);
+                          })));
     }
   }
   return absl::OkStatus();

@@ -53,10 +53,8 @@ class MetricHistory {
 
   // Vectorized: writes one value per account into `out` (size num_accounts).
   // InvalidArgument when `days` is < 1 (< 2 for kTrend) or exceeds the history.
-  absl::Status Window(std::string_view metric, WindowOp op, int days,
-                      std::span<double> out) const;
-  absl::StatusOr<std::vector<double>> Window(std::string_view metric, WindowOp op,
-                                             int days) const;
+  absl::Status Window(std::string_view metric, WindowOp op, int days, std::span<double> out) const;
+  absl::StatusOr<std::vector<double>> Window(std::string_view metric, WindowOp op, int days) const;
   // One account at a time, for row-wise evaluators.
   absl::StatusOr<double> WindowAt(std::string_view metric, WindowOp op, int days,
                                   size_t account) const;
