@@ -1,8 +1,22 @@
 """cscore: customer-success health scores, risk scorecards, CTAs and escalation.
 
-The compiled core lives in ``cscore._cscore``; this package re-exports it with
-Python-friendly wrappers (pandas in and out).
+The compiled core lives in ``cscore._cscore``; this package wraps it with a pandas-first
+API: data goes in as DataFrames or numpy arrays (viewed without copying where the layout
+allows) and results come back as DataFrames / Series indexed by account id. Errors raised
+by the core are :class:`cscore.Error` subclasses whose message is the library's own.
+
+    >>> import cscore
+    >>> frame = cscore.Frame(df, id_column="account_id")
+    >>> frame.to_pandas().head()
 """
-from . import _cscore  # noqa: F401
+from . import _cscore
+from ._cscore import (AlreadyExistsError, Error, InvalidArgumentError, NotFoundError,
+                      PermissionDeniedError)
+from .frame import Frame, as_frame
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "AlreadyExistsError", "Error", "Frame", "InvalidArgumentError", "NotFoundError",
+    "PermissionDeniedError", "as_frame", "__version__",
+]
