@@ -8,7 +8,9 @@
 
 #include "cscore/frame/csv.h"
 #include "cscore/frame/frame.h"
+#include "cscore/frame/history.h"
 #include "frame_py.h"
+#include "history_py.h"
 #include "module.h"
 #include "pybind11/stl.h"
 
@@ -135,6 +137,69 @@ py::tuple ColumnData(const py::object& self, const std::string& name) {
   return py::make_tuple(std::string(ColumnTypeName(c->type)), values, valid, categories);
 }
 
+// A column-major float64 matrix is viewed in place; any other layout is copied once.
+void AddMetric(PyHistory& h, const std::string& name, const py::handle& values) {
+  auto arr = py::array_t<double, py::array::f_style | py::array::forcecast>::ensure(values);
+  if (!arr) throw py::type_error("metric '" + name + "': values must be numeric");
+  if (arr.ndim() != 2) {
+    throw py::value_error("metric '" + name + "': expected an accounts x days matrix, got " +
+                          std::to_string(arr.ndim()) + " dimensions");
+  }
+  if (static_cast<size_t>(arr.shape(0)) != h.history.num_accounts() ||
+      static_cast<size_t>(arr.shape(1)) != h.history.num_days()) {
+    throw py::value_error("metric '" + name + "': matrix is " + std::to_string(arr.shape(0)) +
+                          " x " + std::to_string(arr.shape(1)) + ", expected " +
+                          std::to_string(h.history.num_accounts()) + " accounts x " +
+                          std::to_string(h.history.num_days()) + " days");
+  }
+  Check(h.history.ViewMetric(name, {arr.data(), static_cast<size_t>(arr.size())}));
+  h.owners.push_back(std::move(arr));
+}
+
+py::array_t<double> Window(const PyHistory& h, const std::string& metric, const std::string& op,
+                           int days) {
+  WindowOp parsed = Unwrap(ParseWindowOp(op));
+  std::vector<double> out(h.history.num_accounts());
+  absl::Status status;
+  {
+    py::gil_scoped_release release;
+    status = h.history.Window(metric, parsed, days, out);
+  }
+  Check(status);
+  return ToNumpy(std::move(out));
+}
+
+void BindHistory(py::module_& m) {
+  py::class_<PyHistory>(m, "MetricHistory",
+                        "Daily snapshots of float64 metrics: one accounts x days matrix per "
+                        "metric, the last day being as_of (native; see cscore.History).")
+      .def(py::init<size_t, size_t>(), py::arg("num_accounts"), py::arg("num_days"))
+      .def_property_readonly("num_accounts",
+                             [](const PyHistory& h) { return h.history.num_accounts(); })
+      .def_property_readonly("num_days", [](const PyHistory& h) { return h.history.num_days(); })
+      .def_property_readonly("metric_names",
+                             [](const PyHistory& h) { return h.history.metric_names(); })
+      .def("add_metric", &AddMetric, py::arg("name"), py::arg("values"),
+           "Adds an accounts x days matrix (Fortran-order float64 is viewed, not copied).")
+      .def(
+          "matrix",
+          [](const py::object& self, const std::string& metric) {
+            const PyHistory& h = self.cast<const PyHistory&>();
+            auto map = Unwrap(h.history.Get(metric));
+            py::array_t<double> out(
+                {static_cast<py::ssize_t>(map.rows()), static_cast<py::ssize_t>(map.cols())},
+                {static_cast<py::ssize_t>(sizeof(double)),
+                 static_cast<py::ssize_t>(sizeof(double) * map.rows())},
+                map.data(), self);
+            py::detail::array_proxy(out.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+            return out;
+          },
+          py::arg("metric"), "The accounts x days matrix of a metric (read-only view).")
+      .def("window", &Window, py::arg("metric"), py::arg("op"), py::arg("days"),
+           "One aggregate per account over the last `days` days: sum, mean, last, min, max, "
+           "trend (slope per day) or pct_change.");
+}
+
 BinderRegistrar reg(
     [](py::module_& m) {
       py::class_<PyFrame>(m, "AccountFrame",
@@ -218,6 +283,7 @@ BinderRegistrar reg(
           py::arg("types") = std::map<std::string, std::string>{},
           py::arg("na_values") = std::nullopt, py::arg("delimiter") = ",",
           "Parses CSV text into a native AccountFrame.");
+      BindHistory(m);
     },
     /*order=*/0);
 

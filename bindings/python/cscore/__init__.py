@@ -13,10 +13,11 @@ from . import _cscore
 from ._cscore import (AlreadyExistsError, Error, InvalidArgumentError, NotFoundError,
                       PermissionDeniedError)
 from .frame import Frame, as_frame
+from .history import History
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AlreadyExistsError", "Error", "Frame", "InvalidArgumentError", "NotFoundError",
+    "AlreadyExistsError", "Error", "Frame", "History", "InvalidArgumentError", "NotFoundError",
     "PermissionDeniedError", "as_frame", "__version__",
 ]
