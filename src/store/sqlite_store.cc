@@ -47,6 +47,10 @@ constexpr const char* kMigrations[] = {
     CREATE INDEX audit_cta ON audit(cta_id, seq);
     CREATE INDEX audit_account ON audit(account_id, seq);
     )sql",
+    // 3: each journaled step keeps its summary, so a resumed run reports what it skipped.
+    R"sql(
+    ALTER TABLE journal ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';
+    )sql",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
 
@@ -123,10 +127,11 @@ absl::Status SqliteStore::Commit(const StepWrite& w) {
 
   // The journal row goes first: a duplicate step fails before anything else is written.
   {
-    CSCORE_ASSIGN_OR_RETURN(Stmt j,
-                            Stmt::Prepare(d, "INSERT INTO journal(date, step) VALUES(?,?)"));
+    CSCORE_ASSIGN_OR_RETURN(
+        Stmt j, Stmt::Prepare(d, "INSERT INTO journal(date, step, summary) VALUES(?,?,?)"));
     j.Bind(1, date);
     j.Bind(2, w.step);
+    j.Bind(3, w.summary_json);
     if (absl::Status s = j.Run(); !s.ok()) {
       if (absl::IsAlreadyExists(s)) {
         return absl::AlreadyExistsError(
@@ -243,12 +248,34 @@ absl::StatusOr<bool> SqliteStore::IsCommitted(absl::CivilDay date, std::string_v
   return q.Step();
 }
 
-absl::StatusOr<std::optional<absl::CivilDay>> SqliteStore::LastCompletedDay() const {
-  CSCORE_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(impl_->db, "SELECT max(date) FROM reports"));
+absl::StatusOr<std::optional<std::string>> SqliteStore::LoadStepSummary(
+    absl::CivilDay date, std::string_view step) const {
+  CSCORE_ASSIGN_OR_RETURN(
+      Stmt q, Stmt::Prepare(impl_->db, "SELECT summary FROM journal WHERE date = ? AND step = ?"));
+  std::string d = FormatDay(date);
+  q.Bind(1, d);
+  q.Bind(2, step);
+  CSCORE_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(q.Text(0));
+}
+
+namespace {
+absl::StatusOr<std::optional<absl::CivilDay>> MaxDay(const Db& db, const char* sql) {
+  CSCORE_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db, sql));
   CSCORE_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row || q.IsNull(0)) return std::optional<absl::CivilDay>();
   CSCORE_ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(q.Text(0)));
   return std::optional<absl::CivilDay>(day);
+}
+}  // namespace
+
+absl::StatusOr<std::optional<absl::CivilDay>> SqliteStore::LastCompletedDay() const {
+  return MaxDay(impl_->db, "SELECT max(date) FROM reports");
+}
+
+absl::StatusOr<std::optional<absl::CivilDay>> SqliteStore::LastStartedDay() const {
+  return MaxDay(impl_->db, "SELECT max(date) FROM journal");
 }
 
 absl::StatusOr<std::optional<std::string>> SqliteStore::LoadReport(absl::CivilDay date) const {

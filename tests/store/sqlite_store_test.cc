@@ -90,12 +90,15 @@ TEST_F(SqliteStoreTest, MigratesAVersionOneFileAndKeepsItsData) {
   }
   // Turn the file back into what version 1 wrote.
   RawExec(
-      "DROP INDEX audit_cta; DROP INDEX audit_account; DELETE FROM schema_version "
-      "WHERE version = 2;");
+      "DROP INDEX audit_cta; DROP INDEX audit_account; ALTER TABLE journal DROP COLUMN summary; "
+      "DELETE FROM schema_version WHERE version > 1;");
   ASSERT_EQ(RawCount("sqlite_master WHERE name = 'audit_cta'"), 0);
   auto store = OpenOrDie();
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), 3);
   EXPECT_EQ(RawCount("sqlite_master WHERE name = 'audit_cta'"), 1);
+  EXPECT_EQ(RawCount("pragma_table_info('journal') WHERE name = 'summary'"), 1);
+  // Rows journaled before version 3 read back with an empty summary.
+  EXPECT_EQ(**store->LoadStepSummary(kDay, "ingest"), "{}");
   EXPECT_THAT(*store->Accounts(), ElementsAre("acme"));
 }
 
@@ -125,6 +128,7 @@ TEST_F(SqliteStoreTest, RoundTripsEveryKindOfRow) {
   w.sponsors = {{"acme", "vp.kim", 30, 100, 2692000}};
   w.reentry = {{"usage_drop", "acme", 100, 2, 50}};
   w.report_json = R"({"date":"2024-03-01"})";
+  w.summary_json = R"({"new_accounts":2})";
   ASSERT_TRUE(store->Commit(w).ok());
   // A later day registers one more account: older series read back padded with NaN.
   StepWrite w2{.date = kDay + 1, .step = "ingest", .new_accounts = {"initech"}};
@@ -153,8 +157,11 @@ TEST_F(SqliteStoreTest, RoundTripsEveryKindOfRow) {
   EXPECT_EQ(**store->LoadReport(kDay), R"({"date":"2024-03-01"})");
   EXPECT_FALSE(store->LoadReport(kDay + 1)->has_value());
   EXPECT_EQ(**store->LastCompletedDay(), kDay);
+  EXPECT_EQ(**store->LastStartedDay(), kDay + 1);
   EXPECT_TRUE(*store->IsCommitted(kDay, "ingest"));
   EXPECT_FALSE(*store->IsCommitted(kDay, "score"));
+  EXPECT_EQ(**store->LoadStepSummary(kDay, "ingest"), R"({"new_accounts":2})");
+  EXPECT_FALSE(store->LoadStepSummary(kDay, "score")->has_value());
 }
 
 TEST_F(SqliteStoreTest, UpsertsKeyedState) {

@@ -91,6 +91,9 @@ struct StepWrite {
   std::vector<EscalationRow> escalations = {};
   std::vector<SponsorRow> sponsors = {};
   std::vector<ReentryRow> reentry = {};
+  // What the step found (counts for the report), returned by LoadStepSummary so a rerun
+  // that skips this step still reports it.
+  std::string summary_json = "{}";
   std::optional<std::string> report_json = {};  // the day's report, kept for idempotent reruns
 };
 
@@ -103,8 +106,13 @@ class Store {
   virtual absl::Status Commit(const StepWrite& write) = 0;
 
   virtual absl::StatusOr<bool> IsCommitted(absl::CivilDay date, std::string_view step) const = 0;
+  // The summary_json of a committed step; nullopt when the step is not committed.
+  virtual absl::StatusOr<std::optional<std::string>> LoadStepSummary(
+      absl::CivilDay date, std::string_view step) const = 0;
   // The latest day with a stored report (its run completed), if any.
   virtual absl::StatusOr<std::optional<absl::CivilDay>> LastCompletedDay() const = 0;
+  // The latest day with any journaled step (complete or not), if any.
+  virtual absl::StatusOr<std::optional<absl::CivilDay>> LastStartedDay() const = 0;
   virtual absl::StatusOr<std::optional<std::string>> LoadReport(absl::CivilDay date) const = 0;
 
   virtual absl::StatusOr<std::vector<std::string>> Accounts() const = 0;

@@ -23,7 +23,7 @@ namespace cscore {
 class SqliteStore final : public Store {
  public:
   // The schema version this library writes.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens or creates `path` and migrates it to kSchemaVersion.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
@@ -31,7 +31,10 @@ class SqliteStore final : public Store {
 
   absl::Status Commit(const StepWrite& write) override;
   absl::StatusOr<bool> IsCommitted(absl::CivilDay date, std::string_view step) const override;
+  absl::StatusOr<std::optional<std::string>> LoadStepSummary(absl::CivilDay date,
+                                                             std::string_view step) const override;
   absl::StatusOr<std::optional<absl::CivilDay>> LastCompletedDay() const override;
+  absl::StatusOr<std::optional<absl::CivilDay>> LastStartedDay() const override;
   absl::StatusOr<std::optional<std::string>> LoadReport(absl::CivilDay date) const override;
   absl::StatusOr<std::vector<std::string>> Accounts() const override;
   absl::StatusOr<std::vector<double>> LoadSeries(std::string_view name,

@@ -1,0 +1,34 @@
+// The configuration directory of a daily run, checked as a whole.
+//
+// A config directory holds the YAML definitions of every module: scorecards.yaml,
+// risk.yaml, rules.yaml, lifecycles/*.yaml, organisation.yaml, escalation.yaml. CheckConfigDir
+// reads every *.yaml / *.yml file under it, reports every problem it finds (not only the
+// first) as "file:line:column: message", and is what `cscore validate` prints.
+//
+//   cscore::ConfigCheck check = cscore::CheckConfigDir("examples/demo/config");
+//   for (const absl::Status& e : check.errors) std::cerr << e.message() << "\n";
+//   if (!check.ok()) return 1;
+#ifndef CSCORE_ENGINE_CONFIG_DIR_H_
+#define CSCORE_ENGINE_CONFIG_DIR_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace cscore {
+
+struct ConfigCheck {
+  std::vector<std::string> files;    // the YAML files read, sorted
+  std::vector<absl::Status> errors;  // in file order
+  bool ok() const { return errors.empty(); }
+};
+
+// Each file must be non-empty UTF-8 YAML whose top level is a mapping.
+ConfigCheck CheckConfigDir(const std::string& dir);
+// The same checks for one file.
+absl::Status CheckConfigFile(const std::string& path);
+
+}  // namespace cscore
+
+#endif  // CSCORE_ENGINE_CONFIG_DIR_H_

@@ -1,0 +1,97 @@
+#include "cscore/engine/config_dir.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "absl/strings/str_format.h"
+#include "config/yaml_util.h"
+
+namespace cscore {
+namespace {
+
+// Returns the byte offset of the first invalid UTF-8 sequence, or npos.
+size_t FirstInvalidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
+    if (len == 0 || i + len > s.size()) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return i;
+    }
+    if (len == 2 && c < 0xc2) return i;  // overlong
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+absl::Status CheckConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrFormat("%s: cannot open file", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  if (size_t bad = FirstInvalidUtf8(text); bad != std::string_view::npos) {
+    size_t line = 1 + std::count(text.begin(), text.begin() + bad, '\n');
+    size_t nl = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+    size_t column = nl == std::string::npos || bad == 0 ? bad + 1 : bad - nl;
+    return absl::InvalidArgumentError(absl::StrFormat("%s:%d:%d: invalid UTF-8 byte 0x%02x", path,
+                                                      line, column,
+                                                      static_cast<unsigned char>(text[bad])));
+  }
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s:1:1: file is empty", path));
+  }
+  absl::StatusOr<config::YamlDoc> doc = config::LoadYamlString(text, path);
+  if (!doc.ok()) {
+    // LoadYamlString moves its source name into the document before parsing, so a parse
+    // error arrives without the file name; put it back.
+    std::string msg(doc.status().message());
+    if (!msg.empty() && msg[0] == ':') return absl::InvalidArgumentError(path + msg);
+    return doc.status();
+  }
+  if (!doc->root.IsMap()) {
+    return config::ErrorAt(path, doc->root, "expected a mapping at the top level");
+  }
+  return absl::OkStatus();
+}
+
+ConfigCheck CheckConfigDir(const std::string& dir) {
+  ConfigCheck check;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    check.errors.push_back(
+        absl::NotFoundError(absl::StrFormat("%s: not a configuration directory", dir)));
+    return check;
+  }
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::string ext = it->path().extension().string();
+    if (ext == ".yaml" || ext == ".yml") check.files.push_back(it->path().string());
+  }
+  if (ec) {
+    check.errors.push_back(absl::UnavailableError(
+        absl::StrFormat("%s: cannot list the directory: %s", dir, ec.message())));
+  }
+  std::sort(check.files.begin(), check.files.end());
+  if (check.files.empty() && check.errors.empty()) {
+    check.errors.push_back(
+        absl::NotFoundError(absl::StrFormat("%s: no YAML files (*.yaml, *.yml)", dir)));
+  }
+  for (const std::string& f : check.files) {
+    if (absl::Status s = CheckConfigFile(f); !s.ok()) check.errors.push_back(std::move(s));
+  }
+  return check;
+}
+
+}  // namespace cscore

@@ -1,0 +1,211 @@
+#include "cscore/engine/engine.h"
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "cscore/base/strings.h"
+#include "cscore/frame/csv.h"
+#include "engine/status_macros.h"
+#include "nlohmann/json.hpp"
+
+namespace cscore {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string SeriesName(std::string_view metric) { return StrCat("metric/", metric); }
+
+// The value of row `r` of a metric column as float64; NaN when missing.
+double ValueAt(const Column& c, size_t r) {
+  switch (c.type) {
+    case ColumnType::kFloat64:
+      return c.f64[r];
+    case ColumnType::kInt64:
+      return c.IsMissing(r) ? kNaN : static_cast<double>(c.i64[r]);
+    case ColumnType::kBool:
+      return c.IsMissing(r) ? kNaN : static_cast<double>(c.b[r]);
+    default:
+      return kNaN;
+  }
+}
+
+bool IsMetric(ColumnType t) {
+  return t == ColumnType::kFloat64 || t == ColumnType::kInt64 || t == ColumnType::kBool;
+}
+
+// Everything a bad snapshot can get wrong that the frame itself does not refuse.
+absl::Status ValidateSnapshot(const AccountFrame& snapshot) {
+  if (snapshot.num_rows() == 0) {
+    return absl::InvalidArgumentError("snapshot has no accounts; refusing to run an empty day");
+  }
+  for (const Column& c : snapshot.columns()) {
+    if (c.type != ColumnType::kFloat64) continue;
+    for (size_t r = 0; r < c.f64.size(); ++r) {
+      if (std::isinf(c.f64[r])) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "account '%s', column '%s': infinite value %f", snapshot.ids()[r], c.name, c.f64[r]));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// What the ingest step found, persisted as its journal summary.
+struct IngestSummary {
+  int64_t accounts = 0;
+  int64_t new_accounts = 0;
+  int64_t metrics = 0;
+};
+
+}  // namespace
+
+std::vector<std::string> MetricColumns(const AccountFrame& frame) {
+  std::vector<std::string> out;
+  for (const Column& c : frame.columns()) {
+    if (IsMetric(c.type)) out.push_back(c.name);
+  }
+  return out;
+}
+
+absl::StatusOr<AccountFrame> ReadSnapshot(const std::string& data_dir, absl::CivilDay date) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(data_dir, ec)) {
+    return absl::NotFoundError(absl::StrFormat("%s: not a data directory", data_dir));
+  }
+  std::filesystem::path dated =
+      std::filesystem::path(data_dir) / StrCat("accounts-", FormatDay(date), ".csv");
+  std::filesystem::path path =
+      std::filesystem::exists(dated, ec) ? dated : std::filesystem::path(data_dir) / "accounts.csv";
+  CsvOptions options;
+  options.id_column = "account_id";
+  return ReadCsv(path.string(), options);
+}
+
+Engine::Engine(Store& store, EngineOptions options)
+    : store_(&store), options_(std::move(options)) {}
+
+absl::StatusOr<RunReport> Engine::Run(const AccountFrame& snapshot, absl::CivilDay as_of) const {
+  // A completed day is answered from the store: same inputs, same report, nothing written.
+  CSCORE_ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->LoadReport(as_of));
+  if (stored) {
+    CSCORE_ASSIGN_OR_RETURN(RunReport r, RunReport::FromJson(*stored));
+    r.from_store = true;
+    return r;
+  }
+  CSCORE_ASSIGN_OR_RETURN(std::optional<absl::CivilDay> last_done, store_->LastCompletedDay());
+  if (last_done && *last_done > as_of) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s is before the last completed run (%s); days run in date order",
+                        FormatDay(as_of), FormatDay(*last_done)));
+  }
+  CSCORE_ASSIGN_OR_RETURN(std::optional<absl::CivilDay> last_started, store_->LastStartedDay());
+  if (last_started && *last_started != as_of && (!last_done || *last_done < *last_started)) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("the run of %s did not finish; run %s again before %s",
+                        FormatDay(*last_started), FormatDay(*last_started), FormatDay(as_of)));
+  }
+  CSCORE_RETURN_IF_ERROR(ValidateSnapshot(snapshot));
+  auto progress = [&](std::string_view step, double f) {
+    if (options_.progress) options_.progress(step, f);
+  };
+
+  RunReport report;
+  report.date = as_of;
+
+  // Step "ingest": register new accounts and keep every metric column as the day's history.
+  {
+    IngestSummary sum;
+    CSCORE_ASSIGN_OR_RETURN(std::optional<std::string> done,
+                            store_->LoadStepSummary(as_of, "ingest"));
+    if (done) {
+      nlohmann::json j = nlohmann::json::parse(*done, nullptr, false);
+      if (j.is_discarded() || !j.is_object()) {
+        return absl::DataLossError("journal summary of step 'ingest' is not JSON");
+      }
+      sum.accounts = j.value("accounts", int64_t{0});
+      sum.new_accounts = j.value("new_accounts", int64_t{0});
+      sum.metrics = j.value("metrics", int64_t{0});
+    } else {
+      progress("ingest", 0.0);
+      CSCORE_ASSIGN_OR_RETURN(std::vector<std::string> registry, store_->Accounts());
+      StringMap<size_t> index;
+      index.reserve(registry.size() + snapshot.num_rows());
+      for (size_t i = 0; i < registry.size(); ++i) index.emplace(registry[i], i);
+      StepWrite w{.date = as_of, .step = "ingest"};
+      std::vector<size_t> slot(snapshot.num_rows());
+      std::span<const std::string> ids = snapshot.ids();
+      for (size_t r = 0; r < ids.size(); ++r) {
+        auto [it, inserted] = index.emplace(ids[r], registry.size() + w.new_accounts.size());
+        if (inserted) w.new_accounts.push_back(ids[r]);
+        slot[r] = it->second;
+      }
+      const size_t width = registry.size() + w.new_accounts.size();
+      for (const Column& c : snapshot.columns()) {
+        if (!IsMetric(c.type)) continue;
+        DailySeries s{SeriesName(c.name), std::vector<double>(width, kNaN)};
+        for (size_t r = 0; r < slot.size(); ++r) s.values[slot[r]] = ValueAt(c, r);
+        w.series.push_back(std::move(s));
+      }
+      sum = {static_cast<int64_t>(snapshot.num_rows()), static_cast<int64_t>(w.new_accounts.size()),
+             static_cast<int64_t>(w.series.size())};
+      w.summary_json = nlohmann::json{
+          {"accounts", sum.accounts},
+          {"new_accounts", sum.new_accounts},
+          {"metrics",
+           sum.metrics}}.dump();
+      progress("ingest", 0.5);
+      CSCORE_RETURN_IF_ERROR(store_->Commit(w));
+    }
+    report.accounts = sum.accounts;
+    report.new_accounts = sum.new_accounts;
+    report.metrics = sum.metrics;
+    report.steps.push_back("ingest");
+    // Without scorecards every account of the day is unscored.
+    report.health.unscored = sum.accounts;
+  }
+
+  // Step "report": the day is complete once its report is stored.
+  report.steps.push_back("report");
+  progress("report", 0.95);
+  StepWrite w{.date = as_of, .step = "report"};
+  w.report_json = report.ToJson();
+  CSCORE_RETURN_IF_ERROR(store_->Commit(w));
+  progress("report", 1.0);
+  return report;
+}
+
+absl::StatusOr<MetricHistory> Engine::LoadHistory(const AccountFrame& snapshot,
+                                                  const std::vector<std::string>& metrics,
+                                                  absl::CivilDay as_of, int days) const {
+  if (days < 1) return absl::InvalidArgumentError(absl::StrFormat("history of %d days", days));
+  CSCORE_ASSIGN_OR_RETURN(std::vector<std::string> registry, store_->Accounts());
+  StringMap<size_t> index;
+  for (size_t i = 0; i < registry.size(); ++i) index.emplace(registry[i], i);
+  const size_t n = snapshot.num_rows();
+  std::vector<int64_t> slot(n, -1);
+  for (size_t r = 0; r < n; ++r) {
+    auto it = index.find(snapshot.ids()[r]);
+    if (it != index.end()) slot[r] = static_cast<int64_t>(it->second);
+  }
+  MetricHistory history(n, static_cast<size_t>(days));
+  const absl::CivilDay first = as_of - (days - 1);
+  for (const std::string& m : metrics) {
+    Eigen::MatrixXd values = Eigen::MatrixXd::Constant(n, days, kNaN);
+    CSCORE_ASSIGN_OR_RETURN(std::vector<absl::CivilDay> stored,
+                            store_->SeriesDays(SeriesName(m), first, as_of));
+    for (absl::CivilDay day : stored) {
+      CSCORE_ASSIGN_OR_RETURN(std::vector<double> v, store_->LoadSeries(SeriesName(m), day));
+      const auto col = static_cast<Eigen::Index>(day - first);
+      for (size_t r = 0; r < n; ++r) {
+        if (slot[r] >= 0 && static_cast<size_t>(slot[r]) < v.size()) values(r, col) = v[slot[r]];
+      }
+    }
+    CSCORE_RETURN_IF_ERROR(history.AddMetric(m, std::move(values)));
+  }
+  return history;
+}
+
+}  // namespace cscore
