@@ -8,6 +8,9 @@ by the core are :class:`cscore.Error` subclasses whose message is the library's 
     >>> import cscore
     >>> frame = cscore.Frame(df, id_column="account_id")
     >>> frame.to_pandas().head()
+
+``cscore.plots`` (matplotlib) and ``cscore.dask`` (Dask / Spark partitions) are imported on
+demand.
 """
 from . import _cscore
 from ._cscore import (AlreadyExistsError, Error, InvalidArgumentError, NotFoundError,
@@ -21,3 +24,10 @@ __all__ = [
     "AlreadyExistsError", "Error", "Frame", "History", "InvalidArgumentError", "NotFoundError",
     "PermissionDeniedError", "as_frame", "__version__",
 ]
+
+# Each capability is exported when the extension was built with its module.
+if hasattr(_cscore, "Engine"):
+    from .engine import (Engine, RunReport, SqliteStore, check_config_file, read_snapshot,
+                         validate_config)
+    __all__ += ["Engine", "RunReport", "SqliteStore", "check_config_file", "read_snapshot",
+                "validate_config"]
