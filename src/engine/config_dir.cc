@@ -8,31 +8,9 @@
 
 #include "absl/strings/str_format.h"
 #include "config/yaml_util.h"
+#include "engine/utf8.h"
 
 namespace cscore {
-namespace {
-
-// Returns the byte offset of the first invalid UTF-8 sequence, or npos.
-size_t FirstInvalidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xe  ? 3
-                 : (c >> 3) == 0x1e ? 4
-                                    : 0;
-    if (len == 0 || i + len > s.size()) return i;
-    for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return i;
-    }
-    if (len == 2 && c < 0xc2) return i;  // overlong
-    i += len;
-  }
-  return std::string_view::npos;
-}
-
-}  // namespace
 
 absl::Status CheckConfigFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -40,7 +18,7 @@ absl::Status CheckConfigFile(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   const std::string text = buffer.str();
-  if (size_t bad = FirstInvalidUtf8(text); bad != std::string_view::npos) {
+  if (size_t bad = internal::FirstInvalidUtf8(text); bad != std::string_view::npos) {
     size_t line = 1 + std::count(text.begin(), text.begin() + bad, '\n');
     size_t nl = text.rfind('\n', bad == 0 ? 0 : bad - 1);
     size_t column = nl == std::string::npos || bad == 0 ? bad + 1 : bad - nl;
@@ -58,6 +36,16 @@ absl::Status CheckConfigFile(const std::string& path) {
     std::string msg(doc.status().message());
     if (!msg.empty() && msg[0] == ':') return absl::InvalidArgumentError(path + msg);
     return doc.status();
+  }
+  // A second document would be silently ignored by every loader: refuse it.
+  try {
+    std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: holds %d YAML documents; a config file holds one", path, docs.size()));
+    }
+  } catch (const YAML::Exception& e) {
+    return config::ErrorAt(path, e.mark, e.msg);
   }
   if (!doc->root.IsMap()) {
     return config::ErrorAt(path, doc->root, "expected a mapping at the top level");

@@ -1,14 +1,19 @@
 #include "cscore/engine/engine.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "cscore/base/strings.h"
 #include "cscore/frame/csv.h"
 #include "engine/status_macros.h"
+#include "engine/utf8.h"
 #include "nlohmann/json.hpp"
 
 namespace cscore {
@@ -36,12 +41,62 @@ bool IsMetric(ColumnType t) {
   return t == ColumnType::kFloat64 || t == ColumnType::kInt64 || t == ColumnType::kBool;
 }
 
+// The number `text` spells, when it is all of a finite number.
+std::optional<double> ParseFinite(std::string_view text) {
+  std::string s(text);
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+// True when every value of a text column is a number but some are not finite: the CSV
+// reader keeps "inf" or "1e999" as text, and the column would silently stop being a metric.
+std::optional<size_t> FirstNonFiniteNumber(const Column& c) {
+  bool all_numbers = !c.dictionary.empty();
+  for (const std::string& v : c.dictionary) {
+    std::string s(v);
+    char* end = nullptr;
+    std::strtod(s.c_str(), &end);
+    if (s.empty() || end != s.c_str() + s.size()) all_numbers = false;
+  }
+  if (!all_numbers) return std::nullopt;
+  for (size_t r = 0; r < c.codes.size(); ++r) {
+    if (c.codes[r] >= 0 && !ParseFinite(c.CategoryAt(r))) return r;
+  }
+  return std::nullopt;
+}
+
 // Everything a bad snapshot can get wrong that the frame itself does not refuse.
 absl::Status ValidateSnapshot(const AccountFrame& snapshot) {
   if (snapshot.num_rows() == 0) {
     return absl::InvalidArgumentError("snapshot has no accounts; refusing to run an empty day");
   }
+  std::span<const std::string> ids = snapshot.ids();
+  for (size_t r = 0; r < ids.size(); ++r) {
+    if (internal::FirstInvalidUtf8(ids[r]) != std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("account id of row %d is not valid UTF-8", r + 1));
+    }
+  }
   for (const Column& c : snapshot.columns()) {
+    if (internal::FirstInvalidUtf8(c.name) != std::string_view::npos) {
+      return absl::InvalidArgumentError("a column name is not valid UTF-8");
+    }
+    if (c.type == ColumnType::kCategorical) {
+      if (std::optional<size_t> r = FirstNonFiniteNumber(c)) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "account '%s', column '%s': non-finite value '%s'", ids[*r], c.name, c.CategoryAt(*r)));
+      }
+      for (size_t r = 0; r < c.codes.size(); ++r) {
+        if (c.codes[r] >= 0 &&
+            internal::FirstInvalidUtf8(c.CategoryAt(r)) != std::string_view::npos) {
+          return absl::InvalidArgumentError(absl::StrFormat(
+              "account '%s', column '%s': value is not valid UTF-8", ids[r], c.name));
+        }
+      }
+    }
     if (c.type != ColumnType::kFloat64) continue;
     for (size_t r = 0; r < c.f64.size(); ++r) {
       if (std::isinf(c.f64[r])) {
@@ -108,6 +163,27 @@ absl::StatusOr<RunReport> Engine::Run(const AccountFrame& snapshot, absl::CivilD
                         FormatDay(*last_started), FormatDay(*last_started), FormatDay(as_of)));
   }
   CSCORE_RETURN_IF_ERROR(ValidateSnapshot(snapshot));
+  // A metric that turns to text (a stray "n/a" or "12abc" in an export) would silently fall
+  // out of the history; refuse it while the previous day says what the column was.
+  if (last_done) {
+    for (const Column& c : snapshot.columns()) {
+      if (IsMetric(c.type)) continue;
+      CSCORE_ASSIGN_OR_RETURN(std::vector<absl::CivilDay> had,
+                              store_->SeriesDays(SeriesName(c.name), *last_done, *last_done));
+      if (had.empty()) continue;
+      std::string example;
+      for (size_t r = 0; r < c.size() && example.empty(); ++r) {
+        if (c.type == ColumnType::kCategorical && c.codes[r] >= 0 &&
+            !ParseFinite(c.CategoryAt(r))) {
+          example = absl::StrFormat(" (account '%s' has '%s')", snapshot.ids()[r],
+                                    absl::CHexEscape(ToAbsl(c.CategoryAt(r))));
+        }
+      }
+      return absl::InvalidArgumentError(
+          absl::StrFormat("column '%s' was a numeric metric on %s but is %s now%s", c.name,
+                          FormatDay(*last_done), ColumnTypeName(c.type), example));
+    }
+  }
   auto progress = [&](std::string_view step, double f) {
     if (options_.progress) options_.progress(step, f);
   };
