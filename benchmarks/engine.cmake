@@ -1,0 +1,2 @@
+cscore_add_benchmark(bench_engine bench_engine.cc)
+target_link_libraries(bench_engine PRIVATE cscore_engine cscore_store)
