@@ -1,0 +1,1 @@
+cscore_add_benchmark(bench_escalation bench_escalation.cc)
