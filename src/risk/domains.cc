@@ -16,6 +16,19 @@ std::string Lower(std::string_view s) { return absl::AsciiStrToLower(ToAbsl(s));
 
 }  // namespace
 
+absl::StatusOr<RiskDomain> ParseScorecardDomain(std::string_view name) {
+  std::string lower = Lower(name);
+  if (lower == "adoption") lower = "habit";
+  if (lower != "none") {
+    absl::StatusOr<RiskDomain> d = ParseRiskDomain(lower);
+    if (d.ok()) return d;
+  }
+  return absl::InvalidArgumentError(StrCat(
+      "unknown risk domain '", name,
+      "' (expected Habit, Sentiment, Company, Support, Implementation, Readiness, Product or "
+      "Defect)"));
+}
+
 std::string_view DefaultOwnerTeam(RiskDomain domain) {
   const int i = DomainIndex(domain);
   return i >= 0 && i < kNumRiskDomains ? kOwners[i] : std::string_view();

@@ -122,7 +122,7 @@ absl::StatusOr<RiskScorecardDef> ParseRoot(const config::YamlDoc& doc) {
   if (!domains) return def;
   if (!domains.IsMap()) return config::ErrorAt(src, domains, "'domains' must map domain names");
   for (const auto& kv : domains) {
-    absl::StatusOr<RiskDomain> d = ParseRiskDomain(kv.first.Scalar());
+    absl::StatusOr<RiskDomain> d = ParseScorecardDomain(kv.first.Scalar());
     if (!d.ok()) return At(src, kv.first, d.status());
     for (const RiskDomainDef& prev : def.domains) {
       if (prev.domain == *d) return config::ErrorAt(src, kv.first, "domain listed twice");

@@ -36,7 +36,7 @@ absl::Status OptDomain(std::string_view src, const YAML::Node& map, RiskDomain& 
   if (!map["domain"]) return absl::OkStatus();
   absl::StatusOr<std::string> s = config::AsString(src, map["domain"]);
   if (!s.ok()) return s.status();
-  absl::StatusOr<RiskDomain> d = ParseRiskDomain(*s);
+  absl::StatusOr<RiskDomain> d = ParseScorecardDomain(*s);
   if (!d.ok()) return At(src, map["domain"], d.status());
   out = *d;
   return absl::OkStatus();

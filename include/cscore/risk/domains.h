@@ -4,7 +4,7 @@
 // outside the scorecard); this header adds the default RACI of DOMAIN.md, the list of the
 // eight real domains, their dense index 0..7 and the green / yellow / red status.
 //
-//   absl::StatusOr<cscore::RiskDomain> d = cscore::ParseRiskDomain("Support");
+//   absl::StatusOr<cscore::RiskDomain> d = cscore::ParseScorecardDomain("Support");
 //   std::string_view team = cscore::DefaultOwnerTeam(*d);  // "Support"
 //   int column = cscore::DomainIndex(*d);                  // 3
 #ifndef CSCORE_RISK_DOMAINS_H_
@@ -26,6 +26,10 @@ inline constexpr std::array<RiskDomain, kNumRiskDomains> kAllRiskDomains = {
 
 // 0..7 for the eight domains, -1 for kNone.
 inline int DomainIndex(RiskDomain d) { return static_cast<int>(d) - 1; }
+
+// Case-insensitive name of one of the eight domains as DOMAIN.md writes them ("Habit",
+// "support"...), with "adoption" for Habit; kNone is not accepted. Config files use this.
+absl::StatusOr<RiskDomain> ParseScorecardDomain(std::string_view name);
 
 // The default RACI of DOMAIN.md (CSM team, Support, Services, Product, Engineering);
 // empty for kNone.
