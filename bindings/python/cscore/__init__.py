@@ -26,6 +26,11 @@ __all__ = [
 ]
 
 # Each capability is exported when the extension was built with its module.
+if hasattr(_cscore, "LogisticModelCore"):
+    from .model import (BacktestReport, LogisticModel, backtest, encode_target,
+                        fit_scorecard_weights, stratified_split)
+    __all__ += ["BacktestReport", "LogisticModel", "backtest", "encode_target",
+                "fit_scorecard_weights", "stratified_split"]
 if hasattr(_cscore, "Engine"):
     from .engine import (Engine, RunReport, SqliteStore, check_config_file, read_snapshot,
                          validate_config)
