@@ -222,6 +222,7 @@ absl::Status Escalator::ChainInto(const CtaEscalationInput& cta, absl::Time at,
                         : cta.resolved_at;
   if (stop > at) stop = absl::InfiniteFuture();
   out.stopped_at = stop;
+  out.accountable.assign(1, ResolvedTarget{false, *owner});
 
   const int num_levels = static_cast<int>(p.levels.size());
   absl::Time t = cta.raised_at;
@@ -270,6 +271,7 @@ absl::Status Escalator::ChainInto(const CtaEscalationInput& cta, absl::Time at,
       step.level = l + 1;
       step.fire_at = t;
       step.fired = t <= at;
+      if (step.fired) out.accountable = targets;
       step.targets = std::move(targets);
       out.steps.push_back(std::move(step));
       if (level.timeout == absl::InfiniteDuration()) return absl::OkStatus();
@@ -292,10 +294,7 @@ absl::StatusOr<Targets> Escalator::Accountable(const CtaEscalationInput& cta, ab
   EscalationChain chain;
   absl::Status s = ChainInto(cta, at, state, chain);
   if (!s.ok()) return s;
-  for (auto it = chain.steps.rbegin(); it != chain.steps.rend(); ++it) {
-    if (it->fired) return it->targets;
-  }
-  return Targets{ResolvedTarget{false, *org_->FindPerson(cta.owner)}};
+  return std::move(chain.accountable);
 }
 
 absl::StatusOr<DueBatch> Escalator::Due(std::span<const CtaEscalationInput> ctas,

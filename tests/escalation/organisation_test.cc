@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "cscore/escalation/authority.h"
 #include "fixtures.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -140,6 +141,18 @@ TEST(OrganisationTest, DotExport) {
   EXPECT_THAT(dot, HasSubstr("\"lead2\" -> \"team:services\" [style=dashed];"));
   EXPECT_THAT(dot, HasSubstr("\"team:engineering\" -> \"domain:defect\""));
   EXPECT_THAT(dot, HasSubstr("review Wednesday"));
+}
+
+TEST(OrganisationTest, AuthorityAdapterUsesReportingLines) {
+  absl::StatusOr<Organisation> org = Organisation::Build(SmallOrg());
+  ASSERT_TRUE(org.ok());
+  OrganisationAuthority authority(*org);
+  const Authority& guard = authority;
+  EXPECT_TRUE(guard.IsAbove(Actor{"lead1", Role::kTeamLead}, "csm2"));
+  // A team lead of another line is not above the owner (the role list would have said yes).
+  EXPECT_FALSE(guard.IsAbove(Actor{"lead2", Role::kTeamLead}, "csm1"));
+  EXPECT_FALSE(guard.IsAbove(Actor{"csm2", Role::kCsm}, "csm1"));
+  EXPECT_TRUE(guard.IsAbove(Actor{"root", Role::kAdmin}, "csm1"));
 }
 
 }  // namespace

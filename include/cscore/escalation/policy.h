@@ -125,6 +125,7 @@ struct EscalationChain {
   // that the stop prevented are absent.
   std::vector<EscalationStep> steps;
   absl::Time stopped_at = absl::InfiniteFuture();
+  Targets accountable;  // the targets of the last step fired, else the owner
 };
 
 struct EscalationEvent {
@@ -153,8 +154,9 @@ class Escalator {
 
   const Organisation& organisation() const { return *org_; }
 
-  // The escalation chain of a CTA as known at `at` (pass the CTA's state to keep its policy
-  // version; nullptr routes it afresh). Errors name the CTA and the unknown owner / domain.
+  // The escalation chain of a CTA as known at `at`, with who is accountable then (pass the CTA's
+  // state to keep its policy version; nullptr routes it afresh). Errors name the CTA and the
+  // unknown owner / domain.
   absl::StatusOr<EscalationChain> Chain(const CtaEscalationInput& cta, absl::Time at,
                                         const EscalationState* state = nullptr) const;
   // Who is accountable at `at`: the targets of the last step fired, else the owner.
