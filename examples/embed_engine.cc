@@ -76,6 +76,13 @@ class ServiceStore final : public cscore::Store {
     }
     return out;
   }
+  absl::StatusOr<std::vector<std::string>> SeriesNames(absl::CivilDay d) const override {
+    std::vector<std::string> out;
+    for (const auto& [key, values] : state_.series) {
+      if (key.second == d) out.push_back(key.first);
+    }
+    return out;
+  }
   absl::StatusOr<std::vector<cscore::AuditRow>> LoadAudit(int64_t after) const override {
     return std::vector<cscore::AuditRow>(
         state_.audit.begin() + std::min<int64_t>(after, state_.audit.size()), state_.audit.end());

@@ -347,6 +347,20 @@ absl::StatusOr<std::vector<absl::CivilDay>> SqliteStore::SeriesDays(std::string_
   return out;
 }
 
+absl::StatusOr<std::vector<std::string>> SqliteStore::SeriesNames(absl::CivilDay date) const {
+  CSCORE_ASSIGN_OR_RETURN(
+      Stmt q, Stmt::Prepare(impl_->db, "SELECT name FROM series WHERE date = ? ORDER BY name"));
+  std::string d = FormatDay(date);
+  q.Bind(1, d);
+  std::vector<std::string> out;
+  while (true) {
+    CSCORE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(q.Text(0));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<AuditRow>> SqliteStore::LoadAudit(int64_t after_seq) const {
   CSCORE_ASSIGN_OR_RETURN(
       Stmt q, Stmt::Prepare(impl_->db,

@@ -147,6 +147,8 @@ TEST_F(SqliteStoreTest, RoundTripsEveryKindOfRow) {
   EXPECT_THAT(*store->LoadSeries("metric/logins", kDay + 1), ElementsAre(4, 5, 6));
   EXPECT_EQ(store->LoadSeries("metric/logins", kDay + 2).status().code(),
             absl::StatusCode::kNotFound);
+  EXPECT_THAT(*store->SeriesNames(kDay), ElementsAre("metric/logins"));
+  EXPECT_TRUE(store->SeriesNames(kDay + 5)->empty());
   EXPECT_THAT(*store->SeriesDays("metric/logins", kDay - 10, kDay + 10),
               ElementsAre(kDay, kDay + 1));
   EXPECT_THAT(*store->LoadAudit(), ElementsAre(Audit(1, 7, "open"), Audit(2, 7, "start")));

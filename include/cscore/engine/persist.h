@@ -124,6 +124,9 @@ class Store {
                                                                  absl::CivilDay from,
                                                                  absl::CivilDay to) const = 0;
 
+  // Names of the series stored on `date`, sorted.
+  virtual absl::StatusOr<std::vector<std::string>> SeriesNames(absl::CivilDay date) const = 0;
+
   // Audit rows with seq > after_seq, in seq order.
   virtual absl::StatusOr<std::vector<AuditRow>> LoadAudit(int64_t after_seq = 0) const = 0;
   virtual absl::StatusOr<std::vector<EscalationRow>> LoadEscalations() const = 0;

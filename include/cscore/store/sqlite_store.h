@@ -41,6 +41,7 @@ class SqliteStore final : public Store {
                                                  absl::CivilDay date) const override;
   absl::StatusOr<std::vector<absl::CivilDay>> SeriesDays(std::string_view name, absl::CivilDay from,
                                                          absl::CivilDay to) const override;
+  absl::StatusOr<std::vector<std::string>> SeriesNames(absl::CivilDay date) const override;
   absl::StatusOr<std::vector<AuditRow>> LoadAudit(int64_t after_seq = 0) const override;
   absl::StatusOr<std::vector<EscalationRow>> LoadEscalations() const override;
   absl::StatusOr<std::vector<SponsorRow>> LoadSponsors() const override;
