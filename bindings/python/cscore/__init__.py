@@ -31,6 +31,9 @@ if hasattr(_cscore, "LogisticModelCore"):
                         fit_scorecard_weights, stratified_split)
     __all__ += ["BacktestReport", "LogisticModel", "backtest", "encode_target",
                 "fit_scorecard_weights", "stratified_split"]
+if hasattr(_cscore, "ScorecardSetCore"):
+    from .scorecard import Explanation, Scorecard
+    __all__ += ["Explanation", "Scorecard"]
 if hasattr(_cscore, "Engine"):
     from .engine import (Engine, RunReport, SqliteStore, check_config_file, read_snapshot,
                          validate_config)
