@@ -44,8 +44,9 @@ class ThresholdPredicate final : public BatchPredicate {
   absl::Status Evaluate(const PredicateInput& input, std::span<uint8_t> out) const override {
     const size_t n = input.frame.num_rows();
     if (out.size() != n) return absl::InvalidArgumentError("threshold: output size != frame rows");
-    std::vector<double> values(n);
+    std::vector<double> values;
     if (!def_.metric.empty()) {
+      values.resize(n);
       if (input.history == nullptr) {
         return absl::FailedPreconditionError(
             StrCat("threshold on metric '", def_.metric, "' needs a metric history"));
@@ -69,9 +70,11 @@ class ThresholdPredicate final : public BatchPredicate {
           ApplyComparison(def_.compare, c.f64, def_.value, out);
           return absl::OkStatus();
         case ColumnType::kInt64:
+          values.resize(n);
           for (size_t i = 0; i < n; ++i) values[i] = static_cast<double>(c.i64[i]);
           break;
         case ColumnType::kBool:
+          values.resize(n);
           for (size_t i = 0; i < n; ++i) values[i] = c.b[i];
           break;
         default:
