@@ -148,12 +148,8 @@ class Scorecard:
         out = {"score": cols["score"]}
         if len(self._cards) == 1:
             ranges = self._cards[0]["ranges"]
-            labels = [r[2] or f"{r[0]:g}-{r[1]:g}" for r in ranges]
-            colors = [r[3] for r in ranges]
-            out["label"] = pd.Categorical.from_codes(rng, categories=_unique(labels)
-                                                     ) if len(set(labels)) == len(labels) else \
-                np.array(labels + [None], dtype=object)[rng]
-            out["color"] = np.array(colors + [None], dtype=object)[rng]
+            out["label"] = _categorical(rng, [r[2] or f"{r[0]:g}-{r[1]:g}" for r in ranges])
+            out["color"] = _categorical(rng, [r[3] or None for r in ranges])
         else:
             labels = np.array([None] * len(card), dtype=object)
             colors = np.array([None] * len(card), dtype=object)
@@ -226,6 +222,15 @@ def _unique(values: list) -> list:
             seen.add(v)
             out.append(v)
     return out
+
+
+def _categorical(codes: np.ndarray, values: list) -> pd.Categorical:
+    """Range codes (-1 = N/A) as a Categorical of ``values`` without touching each row twice."""
+    uniq = _unique([v for v in values if v is not None])
+    if uniq == values:
+        return pd.Categorical.from_codes(codes, categories=uniq)
+    lut = np.array([uniq.index(v) if v is not None else -1 for v in values] + [-1])
+    return pd.Categorical.from_codes(lut[codes], categories=uniq)
 
 
 def _from_yaml_source(text: str, source: str) -> Scorecard:
