@@ -1,6 +1,8 @@
 #include "cscore/cta/lifecycle_yaml.h"
 
 #include <cctype>
+#include <fstream>
+#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -254,14 +256,23 @@ absl::StatusOr<Lifecycle> Load(const config::YamlDoc& doc) {
 }  // namespace
 
 absl::StatusOr<Lifecycle> LoadLifecycleFile(const std::string& path) {
-  absl::StatusOr<config::YamlDoc> doc = config::LoadYamlFile(path);
-  if (!doc.ok()) return doc.status();
-  return Load(*doc);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(ToAbsl(StrCat(path, ": cannot open file")));
+  std::stringstream text;
+  text << in.rdbuf();
+  return LoadLifecycleString(text.str(), path);
 }
 
 absl::StatusOr<Lifecycle> LoadLifecycleString(std::string_view yaml, std::string source) {
-  absl::StatusOr<config::YamlDoc> doc = config::LoadYamlString(yaml, std::move(source));
-  if (!doc.ok()) return doc.status();
+  absl::StatusOr<config::YamlDoc> doc = config::LoadYamlString(yaml, source);
+  if (!doc.ok()) {
+    // config::LoadYamlString can lose the source name of a parse error; put it back.
+    std::string_view msg = ToStd(doc.status().message());
+    if (!msg.empty() && msg.front() == ':') {
+      return absl::Status(doc.status().code(), ToAbsl(StrCat(source, msg)));
+    }
+    return doc.status();
+  }
   return Load(*doc);
 }
 

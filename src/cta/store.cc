@@ -48,13 +48,14 @@ bool RoleAuthority::IsAbove(const Actor& actor, std::string_view /*owner*/) cons
          actor.role == Role::kAdmin;
 }
 
-CtaStore::CtaStore() = default;
-CtaStore::CtaStore(CtaStore&&) noexcept = default;
-CtaStore& CtaStore::operator=(CtaStore&&) noexcept = default;
+CtaStore::CtaStore()
+    : string_ids_(0, StringIdHash{&strings_}, StringIdEq{&strings_}),
+      open_index_(0, DedupHash{this}, DedupEq{this}) {}
 CtaStore::~CtaStore() = default;
 
-absl::StatusOr<CtaStore> CtaStore::Create(CtaStoreOptions options) {
-  CtaStore store;
+absl::StatusOr<std::unique_ptr<CtaStore>> CtaStore::Create(CtaStoreOptions options) {
+  std::unique_ptr<CtaStore> owned(new CtaStore());
+  CtaStore& store = *owned;
   for (std::string_view t : kBuiltinTypes) store.type_names_.emplace_back(t);
   for (const std::string& t : options.custom_types) {
     if (t.empty()) return absl::InvalidArgumentError("a custom CTA type has an empty name");
@@ -122,21 +123,22 @@ absl::StatusOr<CtaStore> CtaStore::Create(CtaStoreOptions options) {
   store.authority_ =
       options.authority ? std::move(options.authority) : std::make_shared<const RoleAuthority>();
   store.audit_enabled_ = options.audit;
-  return store;
+  return owned;
 }
 
 int32_t CtaStore::Intern(std::string_view s) {
   auto it = string_ids_.find(s);
-  if (it != string_ids_.end()) return it->second;
+  if (it != string_ids_.end()) return *it;
   const int32_t id = static_cast<int32_t>(strings_.size());
   strings_.emplace_back(s);
-  string_ids_.emplace(strings_.back(), id);
+  string_ids_.insert(id);
+  account_head_.push_back(-1);
   return id;
 }
 
 int32_t CtaStore::Lookup(std::string_view s) const {
   auto it = string_ids_.find(s);
-  return it == string_ids_.end() ? -1 : it->second;
+  return it == string_ids_.end() ? -1 : *it;
 }
 
 absl::Status CtaStore::CheckId(CtaId id) const {
@@ -195,7 +197,7 @@ absl::Status CtaStore::PrepareTransition(CtaId id, int event, const Actor& by, i
     auto it = open_index_.find(DedupKey{account_[id], reason_[id], type_[id]});
     if (it != open_index_.end()) {
       return absl::FailedPreconditionError(
-          StrCat("CTA ", id, " cannot reopen: CTA ", it->second,
+          StrCat("CTA ", id, " cannot reopen: CTA ", *it,
                  " is open with the same account, type and reason"));
     }
   }
@@ -248,10 +250,9 @@ void CtaStore::Apply(const AuditRecord& r) {
       flagged_at_.push_back(kNoTime);
       snooze_until_.push_back(kNoTime);
       updated_.push_back(r.time);
-      auto [head, inserted] = account_head_.try_emplace(r.s0, id);
-      next_of_account_.push_back(inserted ? -1 : head->second);
-      head->second = id;
-      open_index_[DedupKey{r.s0, r.s1, r.a}] = id;
+      next_of_account_.push_back(account_head_[r.s0]);
+      account_head_[r.s0] = id;
+      open_index_.insert(id);
       return;
     }
     case AuditRecord::kUpdate:
@@ -296,12 +297,11 @@ void CtaStore::Apply(const AuditRecord& r) {
         if (Has(act, CtaAction::kMarkBreached)) flags_[id] |= kBreached;
       }
       if (was_open != now_open) {
-        const DedupKey key{account_[id], reason_[id], type_[id]};
         if (now_open) {
-          open_index_[key] = id;
+          open_index_.insert(id);
           closed_[id] = kNoTime;
         } else {
-          open_index_.erase(key);
+          open_index_.erase(id);
         }
       }
       break;
@@ -384,7 +384,7 @@ std::optional<CtaId> CtaStore::FindOpen(std::string_view account, std::string_vi
   if (t == type_names_.end() || a < 0 || r < 0) return std::nullopt;
   auto it = open_index_.find(DedupKey{a, r, static_cast<uint8_t>(t - type_names_.begin())});
   if (it == open_index_.end()) return std::nullopt;
-  return it->second;
+  return *it;
 }
 
 absl::Status CtaStore::Update(CtaId id, const CtaUpdate& u, const Actor& by, absl::Time at) {
@@ -419,6 +419,9 @@ absl::Status CtaStore::Update(CtaId id, const CtaUpdate& u, const Actor& by, abs
     }
   }
   if (by.id.empty()) return absl::InvalidArgumentError("updating a CTA: the actor has no id");
+  if (!u.priority && !u.due && !u.owner) {
+    return absl::InvalidArgumentError(StrCat("CTA ", id, ": the update changes nothing"));
+  }
   if (u.owner) {
     r.a |= kUpdOwner;
     r.s2 = u.owner->empty() ? -1 : Intern(*u.owner);
@@ -587,9 +590,8 @@ TimedResult CtaStore::FireTimedEvents(absl::Time as_of) {
 std::vector<CtaId> CtaStore::OpenOfAccount(std::string_view account) const {
   std::vector<CtaId> out;
   const int32_t a = Lookup(account);
-  auto it = account_head_.find(a);
-  if (a < 0 || it == account_head_.end()) return out;
-  for (CtaId id = it->second; id >= 0; id = next_of_account_[id]) {
+  if (a < 0) return out;
+  for (CtaId id = account_head_[a]; id >= 0; id = next_of_account_[id]) {
     if (IsOpen(id)) out.push_back(id);
   }
   return out;
@@ -634,7 +636,8 @@ absl::Status CtaStore::CheckRecord(const AuditRecord& r, int64_t index) const {
       return bad("unknown playbook");
     const Lifecycle& lc = lifecycles_[lifecycle_of_type_[r.a]];
     if (r.to != lc.initial()) return bad("does not open in the initial status");
-    if (open_index_.contains(DedupKey{r.s0, r.s1, r.a})) {
+    if (r.s0 >= static_cast<int32_t>(account_head_.size()) ||
+        open_index_.contains(DedupKey{r.s0, r.s1, r.a})) {
       return bad("opens a duplicate of an open CTA");
     }
     return absl::OkStatus();
@@ -670,25 +673,27 @@ absl::Status CtaStore::CheckRecord(const AuditRecord& r, int64_t index) const {
   }
 }
 
-absl::StatusOr<CtaStore> CtaStore::Replay(CtaStoreOptions options, std::span<const AuditRecord> log,
-                                          std::span<const std::string> strings) {
-  absl::StatusOr<CtaStore> store = Create(std::move(options));
-  if (!store.ok()) return store.status();
-  store->strings_.assign(strings.begin(), strings.end());
-  for (size_t i = 0; i < store->strings_.size(); ++i) {
-    if (!store->string_ids_.emplace(store->strings_[i], static_cast<int32_t>(i)).second) {
+absl::StatusOr<std::unique_ptr<CtaStore>> CtaStore::Replay(CtaStoreOptions options,
+                                                           std::span<const AuditRecord> log,
+                                                           std::span<const std::string> strings) {
+  absl::StatusOr<std::unique_ptr<CtaStore>> created = Create(std::move(options));
+  if (!created.ok()) return created.status();
+  CtaStore& store = **created;
+  for (size_t i = 0; i < strings.size(); ++i) {
+    if (store.Lookup(strings[i]) >= 0) {
       return absl::DataLossError(
-          StrCat("string table entry ", i, " ('", store->strings_[i], "') is a duplicate"));
+          StrCat("string table entry ", i, " ('", strings[i], "') is a duplicate"));
     }
+    store.Intern(strings[i]);
   }
-  if (store->audit_enabled_) store->log_.reserve(log.size());
+  if (store.audit_enabled_) store.log_.reserve(log.size());
   for (size_t i = 0; i < log.size(); ++i) {
-    if (absl::Status st = store->CheckRecord(log[i], static_cast<int64_t>(i)); !st.ok()) {
+    if (absl::Status st = store.CheckRecord(log[i], static_cast<int64_t>(i)); !st.ok()) {
       return st;
     }
-    store->Commit(log[i]);
+    store.Commit(log[i]);
   }
-  return store;
+  return created;
 }
 
 int64_t CtaStore::BytesUsed() const {
@@ -714,10 +719,9 @@ int64_t CtaStore::BytesUsed() const {
     if (s.capacity() > 15) bytes += static_cast<int64_t>(s.capacity() + 1);  // past the SSO buffer
   }
   // Swiss tables: one control byte plus one slot per bucket.
-  bytes += static_cast<int64_t>(string_ids_.capacity() *
-                                (1 + sizeof(std::pair<const std::string, int32_t>)));
-  bytes += static_cast<int64_t>(account_head_.capacity() * (1 + sizeof(std::pair<int32_t, CtaId>)));
-  bytes += static_cast<int64_t>(open_index_.capacity() * (1 + sizeof(std::pair<DedupKey, CtaId>)));
+  bytes += vec(account_head_);
+  bytes += static_cast<int64_t>(string_ids_.capacity() * (1 + sizeof(int32_t)));
+  bytes += static_cast<int64_t>(open_index_.capacity() * (1 + sizeof(CtaId)));
   return bytes;
 }
 

@@ -5,9 +5,9 @@
 // log rebuilds it exactly. A rejected call (unknown CTA, event that does not apply, actor not
 // allowed) returns an error naming actor, event and CTA, and changes nothing.
 //
-//   absl::StatusOr<cscore::CtaStore> store = cscore::CtaStore::Create({});
-//   absl::StatusOr<cscore::CtaId> id = store->Open({.account = "acme", .type = "Risk", ...});
-//   absl::Status st = store->Fire(*id, "start", {.id = "ann", .role = cscore::Role::kCsm}, now);
+//   absl::StatusOr<std::unique_ptr<cscore::CtaStore>> store = cscore::CtaStore::Create({});
+//   absl::StatusOr<cscore::CtaId> id = (*store)->Open({.account = "acme", ...}, rules, now);
+//   absl::Status st = (*store)->Fire(*id, "start", {.id = "ann", .role = cscore::Role::kCsm}, now);
 #ifndef CSCORE_CTA_STORE_H_
 #define CSCORE_CTA_STORE_H_
 
@@ -22,7 +22,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -53,7 +54,7 @@ absl::StatusOr<RiskDomain> ParseRiskDomain(std::string_view name);
 
 // Whoever fires an event: a person (id + role) or the system (rules, timed events).
 struct Actor {
-  std::string_view id;
+  std::string_view id = {};
   Role role = Role::kCsm;
 };
 
@@ -72,7 +73,7 @@ class RoleAuthority final : public Authority {
 };
 
 struct PlaybookTaskDef {
-  std::string title;
+  std::string title = {};
   absl::Duration due_offset = absl::ZeroDuration();  // from the CTA's creation
   Role owner_role = Role::kCsm;
 };
@@ -92,24 +93,24 @@ struct CtaStoreOptions {
 };
 
 struct OpenCta {
-  std::string_view account;
+  std::string_view account = {};
   std::string_view type = "Risk";
-  std::string_view reason;
+  std::string_view reason = {};
   RiskDomain domain = RiskDomain::kNone;
   int priority = 2;  // 0 (highest) .. 255
-  std::string_view owner;
+  std::string_view owner = {};
   absl::Time due = absl::InfiniteFuture();  // infinite: no due date
-  std::string_view playbook;                // empty: no tasks
+  std::string_view playbook = {};           // empty: no tasks
 };
 
 struct CtaUpdate {
-  std::optional<int> priority;
-  std::optional<absl::Time> due;  // InfiniteFuture clears the due date
-  std::optional<std::string_view> owner;
+  std::optional<int> priority = std::nullopt;
+  std::optional<absl::Time> due = std::nullopt;  // InfiniteFuture clears the due date
+  std::optional<std::string_view> owner = std::nullopt;
 };
 
 struct FireArgs {
-  std::string_view reason;
+  std::string_view reason = {};
   absl::Time until = absl::InfinitePast();  // snooze end; required by snoozing events
 };
 
@@ -156,13 +157,16 @@ class CtaStore {
  public:
   static constexpr uint8_t kFlagged = 1, kSnoozed = 2, kBreached = 4;
 
-  static absl::StatusOr<CtaStore> Create(CtaStoreOptions options);
+  // A store is one large object whose indexes refer to its own columns: it lives behind a
+  // pointer and is neither copied nor moved.
+  static absl::StatusOr<std::unique_ptr<CtaStore>> Create(CtaStoreOptions options);
   // Rebuilds a store from a log and its string table (as written by audit() / strings()).
-  static absl::StatusOr<CtaStore> Replay(CtaStoreOptions options, std::span<const AuditRecord> log,
-                                         std::span<const std::string> strings);
+  static absl::StatusOr<std::unique_ptr<CtaStore>> Replay(CtaStoreOptions options,
+                                                          std::span<const AuditRecord> log,
+                                                          std::span<const std::string> strings);
 
-  CtaStore(CtaStore&&) noexcept;
-  CtaStore& operator=(CtaStore&&) noexcept;
+  CtaStore(const CtaStore&) = delete;
+  CtaStore& operator=(const CtaStore&) = delete;
   ~CtaStore();
 
   // Opens a CTA in its lifecycle's initial status with the playbook's tasks attached.
@@ -250,10 +254,44 @@ class CtaStore {
   struct DedupKey {
     int32_t account, reason;
     uint8_t type;
-    bool operator==(const DedupKey&) const = default;
-    template <typename H>
-    friend H AbslHashValue(H h, const DedupKey& k) {
-      return H::combine(std::move(h), k.account, k.reason, k.type);
+  };
+  // Both indexes hold 4-byte ids and hash through the columns they point into, so the
+  // store keeps no second copy of any string or key.
+  struct StringIdHash {
+    using is_transparent = void;
+    const std::vector<std::string>* strings;
+    size_t operator()(int32_t id) const { return (*this)(std::string_view((*strings)[id])); }
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct StringIdEq {
+    using is_transparent = void;
+    const std::vector<std::string>* strings;
+    std::string_view get(int32_t id) const { return (*strings)[id]; }
+    std::string_view get(std::string_view s) const { return s; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return get(a) == get(b);
+    }
+  };
+  struct DedupHash {
+    using is_transparent = void;
+    const CtaStore* store;
+    size_t operator()(CtaId id) const {
+      return (*this)(DedupKey{store->account_[id], store->reason_[id], store->type_[id]});
+    }
+    size_t operator()(const DedupKey& k) const { return absl::HashOf(k.account, k.reason, k.type); }
+  };
+  struct DedupEq {
+    using is_transparent = void;
+    const CtaStore* store;
+    DedupKey get(CtaId id) const {
+      return {store->account_[id], store->reason_[id], store->type_[id]};
+    }
+    DedupKey get(const DedupKey& k) const { return k; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      const DedupKey x = get(a), y = get(b);
+      return x.account == y.account && x.reason == y.reason && x.type == y.type;
     }
   };
 
@@ -279,16 +317,16 @@ class CtaStore {
 
   // Interned strings (accounts, reasons, people, texts), shared with the log.
   std::vector<std::string> strings_;
-  StringMap<int32_t> string_ids_;
+  absl::flat_hash_set<int32_t, StringIdHash, StringIdEq> string_ids_;
 
   // One entry per CTA.
   std::vector<uint8_t> status_, flags_, type_, domain_, priority_, task_count_;
   std::vector<int32_t> account_, reason_, owner_, source_, snooze_reason_, playbook_;
   std::vector<int32_t> task_first_, next_of_account_;
   std::vector<int64_t> created_, due_, started_, closed_, flagged_at_, snooze_until_, updated_;
-  std::vector<uint8_t> task_done_;  // all CTAs' tasks, from task_first_
-  absl::flat_hash_map<int32_t, CtaId> account_head_;
-  absl::flat_hash_map<DedupKey, CtaId> open_index_;
+  std::vector<uint8_t> task_done_;   // all CTAs' tasks, from task_first_
+  std::vector<CtaId> account_head_;  // by the account's string id; -1: none
+  absl::flat_hash_set<CtaId, DedupHash, DedupEq> open_index_;  // open CTAs by DedupKey
   std::vector<CtaComment> comments_;
   std::vector<AuditRecord> log_;
 };
