@@ -1,6 +1,8 @@
 #include "cscore/escalation/organisation_yaml.h"
 
 #include <cctype>
+#include <cmath>
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_format.h"

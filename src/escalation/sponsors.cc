@@ -27,6 +27,8 @@ using FlowGraph = boost::adjacency_list<
 using FlowEdge = boost::graph_traits<FlowGraph>::edge_descriptor;
 
 constexpr int kStrategicUnits = 3;
+// Keeps quarterly units (and the flow graph's load arcs) within int range.
+constexpr double kMaxCapacityPerWeek = 10000;
 
 // Accounts of one tier that the objective cannot tell apart.
 struct Class {
@@ -127,6 +129,22 @@ void SolveStage(const std::vector<Class>& classes, int units, const std::vector<
 
 }  // namespace
 
+absl::CivilDay NextCheckin(absl::CivilDay since, int cadence_months, absl::CivilDay as_of) {
+  const int step = std::max(1, cadence_months);
+  if (as_of <= since) return since;
+  // Jump close to as_of, then step forward month by month of the cadence.
+  const absl::civil_diff_t months = absl::CivilMonth(as_of) - absl::CivilMonth(since);
+  absl::civil_diff_t k = std::max<absl::civil_diff_t>(0, months / step - 1);
+  while (true) {
+    const absl::CivilMonth m = absl::CivilMonth(since) + k * step;
+    const int last_day =
+        static_cast<int>(absl::CivilDay(absl::CivilMonth(m + 1)) - absl::CivilDay(m));
+    const absl::CivilDay day(m.year(), m.month(), std::min(since.day(), last_day));
+    if (day >= as_of) return day;
+    ++k;
+  }
+}
+
 int QuarterlyCapacity(double capacity_per_week) {
   return static_cast<int>(std::floor(13.0 * capacity_per_week + 1e-9));
 }
@@ -149,6 +167,11 @@ absl::StatusOr<SponsorPlan> AssignSponsors(const SponsorPoolDef& pool,
   StringMap<int> sponsor_index;
   std::vector<int> capacity;
   for (const SponsorDef& s : pool.sponsors) {
+    if (s.capacity_per_week > kMaxCapacityPerWeek) {
+      return LocatedError(s.loc, absl::StrFormat("sponsor '%s': capacity %g is above %g check-ins "
+                                                 "a week",
+                                                 s.id, s.capacity_per_week, kMaxCapacityPerWeek));
+    }
     if (!std::isfinite(s.capacity_per_week) || s.capacity_per_week < 0) {
       return LocatedError(s.loc, absl::StrFormat("sponsor '%s': capacity %g is below zero or not "
                                                  "a number (check-ins a week)",

@@ -76,11 +76,23 @@ TEST(SponsorsTest, InfeasibleCapacityIsReported) {
   EXPECT_THAT(plan->unassigned_reason, HasSubstr("capacity is 6 check-ins a quarter"));
 }
 
+TEST(SponsorsTest, NextCheckinFollowsTheCadence) {
+  const absl::CivilDay since(2024, 1, 31);
+  EXPECT_EQ(NextCheckin(since, 1, absl::CivilDay(2024, 1, 10)), since);
+  EXPECT_EQ(NextCheckin(since, 1, absl::CivilDay(2024, 2, 3)), absl::CivilDay(2024, 2, 29));
+  EXPECT_EQ(NextCheckin(since, 1, absl::CivilDay(2024, 2, 29)), absl::CivilDay(2024, 2, 29));
+  EXPECT_EQ(NextCheckin(since, 3, absl::CivilDay(2024, 2, 3)), absl::CivilDay(2024, 4, 30));
+  EXPECT_EQ(NextCheckin(since, 3, absl::CivilDay(2025, 11, 1)), absl::CivilDay(2026, 1, 31));
+}
+
 TEST(SponsorsTest, BadInputIsAnError) {
   SponsorPoolDef pool{{{"ceo", -1, {"org.yaml", 30, 7}}}, 0, {}, {}};
   EXPECT_EQ(Message(AssignSponsors(pool, {}).status()),
             "org.yaml:30:7: sponsor 'ceo': capacity -1 is below zero or not a number (check-ins a "
             "week)");
+  pool.sponsors[0].capacity_per_week = 1e12;
+  EXPECT_THAT(Message(AssignSponsors(pool, {}).status()),
+              HasSubstr("sponsor 'ceo': capacity 1e+12 is above 10000 check-ins a week"));
   pool.sponsors[0].capacity_per_week = 1;
   std::vector<SponsorAccount> accounts = {Account("a", "strategic", "cfo")};
   EXPECT_EQ(Message(AssignSponsors(pool, accounts).status()),

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "cscore/escalation/organisation.h"
 
 namespace cscore {
@@ -84,6 +85,11 @@ struct SponsorPlan {
 // sponsor holding `units` check-ins a quarter; exposed so callers can audit a plan.
 int QuarterlyCapacity(double capacity_per_week);
 int64_t LoadCost(int units, int quarterly_capacity, const SponsorCosts& costs);
+
+// The date of the check-in CTA due on or after `as_of` for a sponsorship that started on
+// `since` with a check-in every `cadence_months` (same day of the month, clamped to the
+// month's end): what the rules engine schedules as the sponsor-owned timed CTA.
+absl::CivilDay NextCheckin(absl::CivilDay since, int cadence_months, absl::CivilDay as_of);
 
 // Infeasible capacity is not an error: the plan lists who is left out and why. Errors: a
 // negative or non-finite capacity, duplicate ids, an unknown current / sale sponsor, a
