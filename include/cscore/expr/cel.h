@@ -158,8 +158,8 @@ struct EvalContext {
 };
 
 struct FrameOptions {
-  int threads = 1;            // rows are split into contiguous ranges, one per thread
-  size_t batch_size = 4096;   // rows per vectorized batch
+  int threads = 1;           // rows are split into contiguous ranges, one per thread
+  size_t batch_size = 4096;  // rows per vectorized batch
 };
 
 enum class RowStatus : uint8_t { kOk = 0, kError = 1, kNull = 2 };
@@ -200,8 +200,7 @@ class Program {
   Value Evaluate(const Activation& activation, const EvalContext& ctx = {}) const;
   // Evaluates every row of `frame`; history rows must match frame rows.
   absl::StatusOr<ResultColumn> EvaluateFrame(const AccountFrame& frame,
-                                             const MetricHistory* history,
-                                             const EvalContext& ctx,
+                                             const MetricHistory* history, const EvalContext& ctx,
                                              const FrameOptions& options = {}) const;
   // The row-at-a-time path over a frame (same results; used as a baseline and a fallback).
   absl::StatusOr<ResultColumn> EvaluateFrameRowwise(const AccountFrame& frame,
