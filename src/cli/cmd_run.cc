@@ -92,8 +92,10 @@ void Run(const RunArgs& args) {
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(args.db);
   CheckOrExit(store.status());
 
+  absl::StatusOr<EngineOptions> loaded = LoadEngineOptions(args.config);
+  CheckOrExit(loaded.status());
   ProgressBar bar;
-  EngineOptions options;
+  EngineOptions options = *std::move(loaded);
   options.progress = [&bar](std::string_view step, double f) { bar.Update(step, f); };
   Engine engine(**store, options);
   absl::StatusOr<RunReport> report = engine.Run(*snapshot, date);

@@ -170,8 +170,8 @@ absl::Status CtaStore::Forbidden(CtaId id, std::string_view what, const Actor& b
                                             account(id), "', owner '", owner(id), "')"));
 }
 
-absl::Status CtaStore::PrepareTransition(CtaId id, int event, const Actor& by, int64_t at,
-                                         const FireArgs& args, AuditRecord* rec) const {
+absl::Status CtaStore::PrepareTransition(CtaId id, int event, const Actor& by, int32_t actor_id,
+                                         int64_t at, const FireArgs& args, AuditRecord* rec) const {
   const Lifecycle& lc = lifecycle(id);
   const int from = status_[id];
   const Lifecycle::Edge* edge = lc.Find(from, event);
@@ -180,7 +180,7 @@ absl::Status CtaStore::PrepareTransition(CtaId id, int event, const Actor& by, i
         "CTA ", id, " (account '", account(id), "'): event '", lc.event_name(event),
         "' does not apply to status '", lc.status_name(from), "' (lifecycle '", lc.name(), "')"));
   }
-  if (!Allowed(*edge, id, by, Lookup(by.id))) {
+  if (!Allowed(*edge, id, by, actor_id)) {
     return Forbidden(id, StrCat("fire '", lc.event_name(event), "' on"), by);
   }
   rec->t0 = kNoTime;
@@ -447,7 +447,9 @@ absl::Status CtaStore::Fire(CtaId id, std::string_view event, const Actor& by, a
         StrCat("CTA ", id, ": lifecycle '", lc.name(), "' has no event '", event, "'"));
   }
   AuditRecord r;
-  if (absl::Status st = PrepareTransition(id, e, by, *t, args, &r); !st.ok()) return st;
+  if (absl::Status st = PrepareTransition(id, e, by, Lookup(by.id), *t, args, &r); !st.ok()) {
+    return st;
+  }
   r.actor = Intern(by.id);
   r.s0 = args.reason.empty() ? -1 : Intern(args.reason);
   Commit(r);
@@ -468,7 +470,7 @@ BatchResult CtaStore::FireBatch(std::span<const CtaId> ids, std::string_view eve
   }
   std::vector<int> event_of(lifecycles_.size());
   for (size_t i = 0; i < lifecycles_.size(); ++i) event_of[i] = lifecycles_[i].FindEvent(event);
-  int32_t actor = -1;
+  int32_t actor = Lookup(by.id);  // -1 until first interned: then it owns no CTA
   const FireArgs args;
   for (size_t i = 0; i < ids.size(); ++i) {
     const CtaId id = ids[i];
@@ -484,7 +486,7 @@ BatchResult CtaStore::FireBatch(std::span<const CtaId> ids, std::string_view eve
       continue;
     }
     AuditRecord r;
-    if (absl::Status st = PrepareTransition(id, event_of[lc], by, *t, args, &r); !st.ok()) {
+    if (absl::Status st = PrepareTransition(id, event_of[lc], by, actor, *t, args, &r); !st.ok()) {
       result.rejected.emplace_back(i, std::move(st));
       continue;
     }
@@ -569,7 +571,7 @@ TimedResult CtaStore::FireTimedEvents(absl::Time as_of) {
   auto fire = [&](CtaId id, int event) {
     if (event < 0) return false;
     AuditRecord r;
-    if (!PrepareTransition(id, event, system, now, FireArgs{}, &r).ok()) return false;
+    if (!PrepareTransition(id, event, system, -1, now, FireArgs{}, &r).ok()) return false;
     r.actor = Intern(system.id);
     Commit(r);
     return true;

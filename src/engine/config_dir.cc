@@ -8,6 +8,11 @@
 
 #include "absl/strings/str_format.h"
 #include "config/yaml_util.h"
+#include "cscore/cta/lifecycle_yaml.h"
+#include "cscore/escalation/organisation_yaml.h"
+#include "cscore/health/scorecard_yaml.h"
+#include "cscore/risk/risk_yaml.h"
+#include "cscore/rules/rules_yaml.h"
 #include "engine/utf8.h"
 
 namespace cscore {
@@ -76,8 +81,41 @@ ConfigCheck CheckConfigDir(const std::string& dir) {
     check.errors.push_back(
         absl::NotFoundError(absl::StrFormat("%s: no YAML files (*.yaml, *.yml)", dir)));
   }
+  std::string organisation, policies;
+  bool organisation_ok = false, policies_ok = false;
   for (const std::string& f : check.files) {
-    if (absl::Status s = CheckConfigFile(f); !s.ok()) check.errors.push_back(std::move(s));
+    if (absl::Status s = CheckConfigFile(f); !s.ok()) {
+      check.errors.push_back(std::move(s));
+      continue;
+    }
+    // Well-formed YAML: now each module's loader checks what the file means.
+    const std::filesystem::path p(f);
+    const std::string name = p.filename().string();
+    absl::Status s;
+    if (p.parent_path().filename() == "lifecycles") {
+      s = LoadLifecycleFile(f).status();
+    } else if (name == "scorecards.yaml") {
+      s = LoadScorecardSet(f).status();
+    } else if (name == "risk.yaml") {
+      s = LoadRiskScorecardFile(f).status();
+    } else if (name == "rules.yaml") {
+      s = LoadRulesFile(f).status();
+    } else if (name == "organisation.yaml") {
+      organisation = f;
+      s = LoadOrganisationFile(f).status();
+      organisation_ok = s.ok();
+    } else if (name == "escalation.yaml") {
+      policies = f;
+      s = LoadPoliciesFile(f).status();
+      policies_ok = s.ok();
+    }
+    if (!s.ok()) check.errors.push_back(std::move(s));
+  }
+  // Policies name people and teams of the organisation: check the two together.
+  if (organisation_ok && policies_ok) {
+    if (absl::Status s = LoadEscalation(organisation, policies).status(); !s.ok()) {
+      check.errors.push_back(std::move(s));
+    }
   }
   return check;
 }

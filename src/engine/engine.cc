@@ -1,6 +1,8 @@
 #include "cscore/engine/engine.h"
 
 #include <cerrno>
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "cscore/base/strings.h"
 #include "cscore/frame/csv.h"
+#include "cscore/health/scorecard_yaml.h"
 #include "engine/status_macros.h"
 #include "engine/utf8.h"
 #include "nlohmann/json.hpp"
@@ -142,6 +145,10 @@ absl::StatusOr<AccountFrame> ReadSnapshot(const std::string& data_dir, absl::Civ
 Engine::Engine(Store& store, EngineOptions options)
     : store_(&store), options_(std::move(options)) {}
 
+void Engine::progress_(std::string_view step, double fraction) const {
+  if (options_.progress) options_.progress(step, fraction);
+}
+
 absl::StatusOr<RunReport> Engine::Run(const AccountFrame& snapshot, absl::CivilDay as_of) const {
   // A completed day is answered from the store: same inputs, same report, nothing written.
   CSCORE_ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->LoadReport(as_of));
@@ -184,9 +191,7 @@ absl::StatusOr<RunReport> Engine::Run(const AccountFrame& snapshot, absl::CivilD
                           FormatDay(*last_done), ColumnTypeName(c.type), example));
     }
   }
-  auto progress = [&](std::string_view step, double f) {
-    if (options_.progress) options_.progress(step, f);
-  };
+  auto progress = [&](std::string_view step, double f) { progress_(step, f); };
 
   RunReport report;
   report.date = as_of;
@@ -239,8 +244,11 @@ absl::StatusOr<RunReport> Engine::Run(const AccountFrame& snapshot, absl::CivilD
     report.new_accounts = sum.new_accounts;
     report.metrics = sum.metrics;
     report.steps.push_back("ingest");
-    // Without scorecards every account of the day is unscored.
-    report.health.unscored = sum.accounts;
+    if (!options_.scorecards) report.health.unscored = sum.accounts;
+  }
+
+  if (options_.scorecards) {
+    CSCORE_RETURN_IF_ERROR(HealthStep(snapshot, as_of, last_done, report));
   }
 
   // Step "report": the day is complete once its report is stored.
@@ -251,6 +259,151 @@ absl::StatusOr<RunReport> Engine::Run(const AccountFrame& snapshot, absl::CivilD
   CSCORE_RETURN_IF_ERROR(store_->Commit(w));
   progress("report", 1.0);
   return report;
+}
+
+namespace {
+
+// Registry slot of every row of the snapshot (all registered by the ingest step).
+absl::StatusOr<std::vector<size_t>> Slots(const Store& store, const AccountFrame& snapshot) {
+  CSCORE_ASSIGN_OR_RETURN(std::vector<std::string> registry, store.Accounts());
+  StringMap<size_t> index;
+  index.reserve(registry.size());
+  for (size_t i = 0; i < registry.size(); ++i) index.emplace(registry[i], i);
+  std::vector<size_t> slot(snapshot.num_rows());
+  for (size_t r = 0; r < slot.size(); ++r) {
+    auto it = index.find(snapshot.ids()[r]);
+    if (it == index.end()) {
+      return absl::InternalError(
+          absl::StrFormat("account '%s' is not registered", snapshot.ids()[r]));
+    }
+    slot[r] = it->second;
+  }
+  return slot;
+}
+
+// A stored series of `day` read at the snapshot's rows; all NaN when there is none.
+absl::StatusOr<std::vector<double>> SeriesAtRows(const Store& store, std::string_view name,
+                                                 std::optional<absl::CivilDay> day,
+                                                 std::span<const size_t> slot) {
+  std::vector<double> out(slot.size(), kNaN);
+  if (!day) return out;
+  absl::StatusOr<std::vector<double>> v = store.LoadSeries(name, *day);
+  if (absl::IsNotFound(v.status())) return out;
+  if (!v.ok()) return v.status();
+  for (size_t r = 0; r < slot.size(); ++r) {
+    if (slot[r] < v->size()) out[r] = (*v)[slot[r]];
+  }
+  return out;
+}
+
+// Colors as stored in the "score/color" series.
+constexpr double kGreen = 0, kYellow = 1, kRed = 2;
+
+double ColorCode(std::string_view color) {
+  std::string c(color);
+  for (char& ch : c) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (c == "green") return kGreen;
+  if (c == "yellow" || c == "amber") return kYellow;
+  if (c == "red") return kRed;
+  return kNaN;
+}
+
+}  // namespace
+
+absl::Status Engine::HealthStep(const AccountFrame& snapshot, absl::CivilDay as_of,
+                                std::optional<absl::CivilDay> previous_day,
+                                RunReport& report) const {
+  RunReport::Health health;
+  std::vector<std::string> new_red;
+  CSCORE_ASSIGN_OR_RETURN(std::optional<std::string> done,
+                          store_->LoadStepSummary(as_of, "health"));
+  if (done) {
+    nlohmann::json j = nlohmann::json::parse(*done, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      return absl::DataLossError("journal summary of step 'health' is not JSON");
+    }
+    health = {j.value("green", int64_t{0}), j.value("yellow", int64_t{0}),
+              j.value("red", int64_t{0}), j.value("unscored", int64_t{0})};
+    new_red = j.value("new_red", std::vector<std::string>{});
+  } else {
+    progress_("health", 0.55);
+    const ScorecardSet& set = *options_.scorecards;
+    CSCORE_ASSIGN_OR_RETURN(std::vector<size_t> slot, Slots(*store_, snapshot));
+    // Windowed measures read the stored history, today's snapshot included.
+    std::vector<std::string> windowed;
+    int days = 1;
+    for (size_t c = 0; c < set.size(); ++c) {
+      for (const MeasureDef& m : set.card(c).def().measures) {
+        if (!m.window) continue;
+        if (std::find(windowed.begin(), windowed.end(), m.metric) == windowed.end()) {
+          windowed.push_back(m.metric);
+        }
+        days = std::max(days, m.window->days + 1);
+      }
+    }
+    std::optional<MetricHistory> history;
+    if (!windowed.empty()) {
+      CSCORE_ASSIGN_OR_RETURN(history, LoadHistory(snapshot, windowed, as_of, days));
+    }
+    CSCORE_ASSIGN_OR_RETURN(std::vector<double> previous,
+                            SeriesAtRows(*store_, "score/overall", previous_day, slot));
+    CSCORE_ASSIGN_OR_RETURN(std::vector<double> previous_color,
+                            SeriesAtRows(*store_, "score/color", previous_day, slot));
+    ScoreOptions so;
+    so.as_of = DayStart(as_of);
+    so.previous = previous;
+    so.detail = ScoreDetail::kScores;
+    absl::StatusOr<SetBatch> batch =
+        set.Score(snapshot, history ? &*history : nullptr, so, nullptr);
+    if (!batch.ok()) {
+      return absl::Status(batch.status().code(),
+                          StrCat("scoring: ", ToStd(batch.status().message())));
+    }
+    CSCORE_ASSIGN_OR_RETURN(std::vector<std::string> registry, store_->Accounts());
+    StepWrite w{.date = as_of, .step = "health"};
+    DailySeries score{"score/overall", std::vector<double>(registry.size(), kNaN)};
+    DailySeries color{"score/color", std::vector<double>(registry.size(), kNaN)};
+    DailySeries card{"score/card", std::vector<double>(registry.size(), kNaN)};
+    for (size_t r = 0; r < slot.size(); ++r) {
+      const double s = batch->score[r];
+      double code = kNaN;
+      if (!std::isnan(s) && batch->range[r] >= 0) {
+        const SchemeDef& scheme = set.card(static_cast<size_t>(batch->card[r])).def().scheme;
+        code = ColorCode(scheme.ranges[static_cast<size_t>(batch->range[r])].color);
+      }
+      score.values[slot[r]] = s;
+      color.values[slot[r]] = code;
+      card.values[slot[r]] = batch->card[r];
+      if (code == kGreen) ++health.green;
+      else if (code == kYellow) ++health.yellow;
+      else if (code == kRed) ++health.red;
+      else ++health.unscored;
+      if (code == kRed && previous_color[r] != kRed) new_red.push_back(snapshot.ids()[r]);
+    }
+    w.series = {std::move(score), std::move(color), std::move(card)};
+    w.summary_json = nlohmann::json{{"green", health.green},
+                                    {"yellow", health.yellow},
+                                    {"red", health.red},
+                                    {"unscored", health.unscored},
+                                    {"new_red", new_red}}
+                         .dump();
+    CSCORE_RETURN_IF_ERROR(store_->Commit(w));
+  }
+  report.health = health;
+  report.new_red_accounts = std::move(new_red);
+  report.steps.push_back("health");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<EngineOptions> LoadEngineOptions(const std::string& config_dir) {
+  EngineOptions options;
+  std::filesystem::path scorecards = std::filesystem::path(config_dir) / "scorecards.yaml";
+  std::error_code ec;
+  if (std::filesystem::exists(scorecards, ec)) {
+    CSCORE_ASSIGN_OR_RETURN(ScorecardSet set, LoadScorecardSet(scorecards.string()));
+    options.scorecards = std::make_shared<const ScorecardSet>(std::move(set));
+  }
+  return options;
 }
 
 absl::StatusOr<MetricHistory> Engine::LoadHistory(const AccountFrame& snapshot,

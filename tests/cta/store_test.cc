@@ -338,11 +338,14 @@ TEST(CtaStore, FireBatchRowsAreAtomic) {
   for (CtaId id = 0; id < 4; ++id) EXPECT_EQ(s->status_name(id), "work_in_progress");
 }
 
-TEST(CtaStore, MillionOpenCtasFitIn256MB) {
+// 1M is measured by bench_cta (BM_Memory1MOpen); here a quarter million keeps the test quick
+// under sanitizers, and every container grows linearly (capacities double), so 4x its bytes
+// bound the 1M figure.
+TEST(CtaStore, QuarterMillionOpenCtasScaleUnder256MBPerMillion) {
   CtaStoreOptions o;
   o.playbooks = {{"save", {{"call", absl::Hours(48), Role::kCsm}}}};
   std::unique_ptr<CtaStore> s = MakeStore(std::move(o));
-  constexpr int kN = 1'000'000;
+  constexpr int kN = 250'000;
   std::string account;
   for (int i = 0; i < kN; ++i) {
     account = "acct-" + std::to_string(i);
@@ -350,7 +353,7 @@ TEST(CtaStore, MillionOpenCtasFitIn256MB) {
     ASSERT_TRUE(s->Open(c, kRules, Day(0)).ok());
   }
   EXPECT_EQ(s->size(), kN);
-  EXPECT_LT(s->BytesUsed(), int64_t{256} << 20);
+  EXPECT_LT(4 * s->BytesUsed(), int64_t{256} << 20);
   EXPECT_GT(s->BytesUsed(), int64_t{kN} * 48);  // at least the log; the counter is not a no-op
 }
 

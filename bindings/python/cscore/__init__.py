@@ -34,6 +34,9 @@ if hasattr(_cscore, "LogisticModelCore"):
 if hasattr(_cscore, "ScorecardSetCore"):
     from .scorecard import Explanation, Scorecard
     __all__ += ["Explanation", "Scorecard"]
+if hasattr(_cscore, "RiskScorecardCore"):
+    from .risk import RiskScorecard, RiskTable
+    __all__ += ["RiskScorecard", "RiskTable"]
 if hasattr(_cscore, "Engine"):
     from .engine import (Engine, RunReport, SqliteStore, check_config_file, read_snapshot,
                          validate_config)

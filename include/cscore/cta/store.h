@@ -300,7 +300,7 @@ class CtaStore {
   absl::Status CheckId(CtaId id) const;
   bool Allowed(const Lifecycle::Edge& edge, CtaId id, const Actor& by, int32_t actor_id) const;
   absl::Status Forbidden(CtaId id, std::string_view what, const Actor& by) const;
-  absl::Status PrepareTransition(CtaId id, int event, const Actor& by, int64_t at,
+  absl::Status PrepareTransition(CtaId id, int event, const Actor& by, int32_t actor_id, int64_t at,
                                  const FireArgs& args, AuditRecord* rec) const;
   // The one place that changes state: live calls and Replay both go through it.
   void Apply(const AuditRecord& rec);

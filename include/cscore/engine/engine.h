@@ -18,6 +18,8 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +29,7 @@
 #include "cscore/engine/persist.h"
 #include "cscore/frame/frame.h"
 #include "cscore/frame/history.h"
+#include "cscore/health/scorecard.h"
 
 namespace cscore {
 
@@ -59,6 +62,8 @@ struct RunReport {
 };
 
 struct EngineOptions {
+  // Health scorecards; without them the run keeps history only and every account is unscored.
+  std::shared_ptr<const ScorecardSet> scorecards;
   // Days of metric history loaded for windowed measures and trends.
   int history_days = 90;
   // Called between steps and within long ones; fraction in [0, 1] of the whole run.
@@ -82,9 +87,17 @@ class Engine {
                                             absl::CivilDay as_of, int days) const;
 
  private:
+  absl::Status HealthStep(const AccountFrame& snapshot, absl::CivilDay as_of,
+                          std::optional<absl::CivilDay> previous_day, RunReport& report) const;
+  void progress_(std::string_view step, double fraction) const;
+
   Store* store_;
   EngineOptions options_;
 };
+
+// The engine's definitions from a configuration directory: scorecards.yaml when present.
+// Errors read "file:line:column: message".
+absl::StatusOr<EngineOptions> LoadEngineOptions(const std::string& config_dir);
 
 // Reads the day's snapshot from a data directory: <dir>/accounts-YYYY-MM-DD.csv when it
 // exists, else <dir>/accounts.csv; the id column is `account_id`.

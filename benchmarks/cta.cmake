@@ -1,0 +1,1 @@
+cscore_add_benchmark(bench_cta bench_cta.cc)
