@@ -4,6 +4,7 @@ C++ alone and the same scorecard written by hand in numpy, all measured in this 
 
     PYTHONPATH=build/release/python /usr/bin/python3 benchmarks/python/bench_scoring.py
     ... --accounts 100000 --repeats 3     # smaller / quicker
+    ... --json out.json                   # Google Benchmark-shaped JSON for scripts/bench
 
 Figures (best of --repeats interleaved rounds; one thread, then the core's 2 threads):
   cpp_ms       Scorecard scoring in C++ only (the binding's native call, no result to Python)
@@ -84,11 +85,30 @@ def best_ms(fns, repeats):
     return [min(t) for t in times]
 
 
+def google_benchmark_json(figures, repeats):
+    """The figures as Google Benchmark's JSON, so that headlines.json can name them like any
+    other benchmark (BM_PyScore/<variant>, times in ms)."""
+    n = figures["accounts"]
+    rows = [("cpp", figures["cpp_ms"]), ("bindings", figures["bindings_ms"]),
+            ("numpy", figures["numpy_ms"]), ("cpp/threads:2", figures["cpp_2threads_ms"]),
+            ("bindings/threads:2", figures["bindings_2threads_ms"])]
+    benchmarks = [{
+        "name": f"BM_PyScore/{name}", "run_name": f"BM_PyScore/{name}", "run_type": "iteration",
+        "repetitions": repeats, "iterations": 1, "real_time": ms, "cpu_time": ms,
+        "time_unit": "ms", "items_per_second": n / (ms / 1e3),
+    } for name, ms in rows]
+    return {"context": {"executable": "benchmarks/python/bench_scoring.py",
+                        "accounts": n, "measures": figures["measures"]},
+            "benchmarks": benchmarks, "figures": figures}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--accounts", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--json", nargs="?", const="-", metavar="PATH",
+                    help="write the figures as Google Benchmark-shaped JSON to PATH "
+                         "(stdout without PATH), as benchmarks/summarize.py reads it")
     args = ap.parse_args(argv)
 
     df = make_book(args.accounts)
@@ -121,8 +141,13 @@ def main(argv=None):
         "speedup_vs_numpy_2threads": numpy_ms / bindings2_ms,
     }
     if args.json:
-        print(json.dumps(figures, indent=1))
-    else:
+        doc = google_benchmark_json(figures, args.repeats)
+        if args.json == "-":
+            print(json.dumps(doc, indent=1))
+        else:
+            with open(args.json, "w") as f:
+                json.dump(doc, f, indent=1)
+    if args.json != "-":
         print(f"{args.accounts} accounts x {MEASURES} measures, best of {args.repeats}")
         print(f"  frame from DataFrame  {frame_ms:9.1f} ms (once; columns viewed, ids copied)")
         print(f"  C++ scoring only      {cpp_ms:9.1f} ms")

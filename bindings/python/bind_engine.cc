@@ -1,6 +1,7 @@
 // The daily run: Engine over a Store, run reports, snapshot reading and config checks.
 // SqliteStore, the concrete store, is bound in bind_store.cc.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,13 @@ absl::CivilDay Day(const std::string& text) { return Unwrap(ParseDay(text)); }
 // The engine calls `progress` from its own code: a Python error there is kept and raised
 // once Run returns, never thrown through the library.
 struct PyEngine {
-  PyEngine(Store& store, int history_days, py::object progress) : progress_fn(std::move(progress)) {
-    EngineOptions options;
-    options.history_days = history_days;
+  PyEngine(Store& store, std::optional<int> history_days, py::object progress,
+           const std::optional<std::string>& config)
+      : progress_fn(std::move(progress)) {
+    // A configuration directory gives every step its definitions (LoadEngineOptions, the
+    // same loader and messages as `cscore run --config`).
+    EngineOptions options = config ? Unwrap(LoadEngineOptions(*config)) : EngineOptions{};
+    if (history_days) options.history_days = *history_days;
     if (!progress_fn.is_none()) {
       options.progress = [this](std::string_view step, double fraction) {
         py::gil_scoped_acquire acquire;
@@ -62,39 +67,89 @@ BinderRegistrar reg(
       py::class_<Store>(m, "Store", "Persistence interface of the daily run (see SqliteStore).");
 
       py::class_<RunReport>(m, "RunReport", "What one day's run did.")
-          .def_property_readonly("date", [](const RunReport& r) { return FormatDay(r.date); })
-          .def_readonly("accounts", &RunReport::accounts)
-          .def_readonly("new_accounts", &RunReport::new_accounts)
-          .def_readonly("metrics", &RunReport::metrics)
-          .def_readonly("from_store", &RunReport::from_store)
-          .def_readonly("new_red_accounts", &RunReport::new_red_accounts)
-          .def_readonly("escalations", &RunReport::escalations)
-          .def_readonly("steps", &RunReport::steps)
-          .def_property_readonly("health",
-                                 [](const RunReport& r) {
-                                   py::dict d;
-                                   d["green"] = r.health.green;
-                                   d["yellow"] = r.health.yellow;
-                                   d["red"] = r.health.red;
-                                   d["unscored"] = r.health.unscored;
-                                   return d;
-                                 })
-          .def_property_readonly("risk_red",
-                                 [](const RunReport& r) {
-                                   py::dict d;
-                                   for (size_t i = 0; i < kRiskDomainNames.size(); ++i)
-                                     d[py::str(std::string(kRiskDomainNames[i]))] = r.risk_red[i];
-                                   return d;
-                                 })
-          .def_property_readonly("ctas",
-                                 [](const RunReport& r) {
-                                   py::dict d;
-                                   d["opened"] = r.ctas.opened;
-                                   d["updated"] = r.ctas.updated;
-                                   d["closed"] = r.ctas.closed;
-                                   d["escalated"] = r.ctas.escalated;
-                                   return d;
-                                 })
+          .def_property_readonly(
+              "date", [](const RunReport& r) { return FormatDay(r.date); },
+              "The day run (YYYY-MM-DD).")
+          .def_readonly("accounts", &RunReport::accounts, "Accounts in the day's snapshot.")
+          .def_readonly("new_accounts", &RunReport::new_accounts,
+                        "Accounts seen for the first time.")
+          .def_readonly("metrics", &RunReport::metrics, "Metric columns kept as history.")
+          .def_readonly("from_store", &RunReport::from_store,
+                        "True when the day was already complete (the stored report).")
+          .def_readonly("new_red_accounts", &RunReport::new_red_accounts,
+                        "Accounts red today that were not red on the previous run.")
+          .def_readonly("escalations", &RunReport::escalations,
+                        "One entry per escalation step fired.")
+          .def_readonly("steps", &RunReport::steps, "The steps the day's run consists of.")
+          .def_property_readonly(
+              "health",
+              [](const RunReport& r) {
+                py::dict d;
+                d["green"] = r.health.green;
+                d["yellow"] = r.health.yellow;
+                d["red"] = r.health.red;
+                d["unscored"] = r.health.unscored;
+                return d;
+              },
+              "Accounts per health color: green, yellow, red, unscored.")
+          .def_property_readonly(
+              "risk_red",
+              [](const RunReport& r) {
+                py::dict d;
+                for (size_t i = 0; i < kRiskDomainNames.size(); ++i)
+                  d[py::str(std::string(kRiskDomainNames[i]))] = r.risk_red[i];
+                return d;
+              },
+              "Red accounts per risk domain.")
+          .def_property_readonly(
+              "ctas",
+              [](const RunReport& r) {
+                py::dict d;
+                d["opened"] = r.ctas.opened;
+                d["updated"] = r.ctas.updated;
+                d["closed"] = r.ctas.closed;
+                d["escalated"] = r.ctas.escalated;
+                d["woken"] = r.ctas.woken;
+                d["breached"] = r.ctas.breached;
+                d["rejected"] = r.ctas.rejected;
+                d["open"] = r.ctas.open;
+                return d;
+              },
+              "CTAs opened, updated, closed, escalated, woken, breached, rejected; open after the "
+              "run.")
+          .def_readonly("risk_red_accounts", &RunReport::risk_red_accounts,
+                        "Accounts red in at least one risk domain.")
+          .def_property_readonly(
+              "rules",
+              [](const RunReport& r) {
+                py::dict d;
+                d["run"] = r.rules.run;
+                d["matched"] = r.rules.matched;
+                d["intents"] = r.rules.intents;
+                d["suppressed_snoozed"] = r.rules.suppressed_snoozed;
+                d["suppressed_reentry"] = r.rules.suppressed_reentry;
+                return d;
+              },
+              "Rules run, rows matched, intents, suppressed by snooze and by re-entry limits.")
+          .def_property_readonly(
+              "timed",
+              [](const RunReport& r) {
+                py::dict d;
+                d["opened"] = r.timed.opened;
+                d["check_ins"] = r.timed.check_ins;
+                return d;
+              },
+              "Timed CTAs opened (milestones, QBRs, check-ins) and of them executive check-ins.")
+          .def_property_readonly(
+              "sponsors",
+              [](const RunReport& r) {
+                py::dict d;
+                d["assigned"] = r.sponsors.assigned;
+                d["unassigned"] = r.sponsors.unassigned;
+                d["changed"] = r.sponsors.changed;
+                return d;
+              },
+              "Sponsor assignments: assigned, unassigned, changed.")
           .def("to_json", &RunReport::ToJson, "The JSON document `cscore run --json` prints.")
           .def_static(
               "from_json",
@@ -102,8 +157,25 @@ BinderRegistrar reg(
               py::arg("json"), "Parses a report written by to_json.");
 
       py::class_<PyEngine>(m, "Engine", "The daily run over a store (native; see cscore.Engine).")
-          .def(py::init<Store&, int, py::object>(), py::arg("store"), py::arg("history_days") = 90,
-               py::arg("progress") = py::none(), py::keep_alive<1, 2>())
+          .def(
+              py::init<Store&, std::optional<int>, py::object, const std::optional<std::string>&>(),
+              py::arg("store"), py::arg("history_days") = std::nullopt,
+              py::arg("progress") = py::none(), py::arg("config") = std::nullopt,
+              py::keep_alive<1, 2>())
+          .def_property_readonly(
+              "steps",
+              [](const PyEngine& e) {
+                const EngineOptions& o = e.engine->options();
+                py::dict d;
+                d["health"] = o.scorecards != nullptr;
+                d["risk"] = o.risk.has_value();
+                d["rules"] = o.rules.has_value();
+                d["escalation"] = o.escalator != nullptr;
+                d["sponsors"] = o.sponsors.has_value();
+                d["history_days"] = o.history_days;
+                return d;
+              },
+              "Which configured steps the engine runs.")
           .def("run", &PyEngine::Run, py::arg("snapshot"), py::arg("as_of"),
                "Runs day `as_of` (YYYY-MM-DD) over the snapshot; idempotent per day.")
           .def(

@@ -1,6 +1,7 @@
 // Account frames from numpy columns (zero-copy where the dtype and layout allow) and from
 // CSV, and back to numpy views for pandas. The pandas-facing logic lives in cscore/frame.py.
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,6 +30,13 @@ py::array_t<T> Contiguous(const py::handle& obj, const std::string& column) {
   if (arr.ndim() != 1) {
     throw py::value_error("column '" + column + "': expected a 1-D array, got " +
                           std::to_string(arr.ndim()) + " dimensions");
+  }
+  // numpy only guarantees contiguity here; a buffer unpickled out of band (as Dask ships
+  // partitions) can start at any byte, and reading a T through it is undefined behaviour.
+  if (reinterpret_cast<uintptr_t>(arr.data()) % alignof(T) != 0) {
+    py::array_t<T> aligned(arr.size());
+    std::memcpy(aligned.mutable_data(), arr.data(), static_cast<size_t>(arr.nbytes()));
+    return aligned;
   }
   return arr;
 }
@@ -151,6 +159,11 @@ void AddMetric(PyHistory& h, const std::string& name, const py::handle& values) 
                           " x " + std::to_string(arr.shape(1)) + ", expected " +
                           std::to_string(h.history.num_accounts()) + " accounts x " +
                           std::to_string(h.history.num_days()) + " days");
+  }
+  if (reinterpret_cast<uintptr_t>(arr.data()) % alignof(double) != 0) {  // see Contiguous
+    py::array_t<double, py::array::f_style> aligned({arr.shape(0), arr.shape(1)});
+    std::memcpy(aligned.mutable_data(), arr.data(), static_cast<size_t>(arr.nbytes()));
+    arr = std::move(aligned);
   }
   Check(h.history.ViewMetric(name, {arr.data(), static_cast<size_t>(arr.size())}));
   h.owners.push_back(std::move(arr));

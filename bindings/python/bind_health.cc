@@ -1,5 +1,6 @@
 // Health: the logistic churn model (fit / predict over frames or matrices), the design
 // encoding it carries, stratified splits and scorecard weights learned from churn.
+#include <cstring>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -27,14 +28,17 @@ auto WithMatrix(const py::array& x, F&& f) {
   if (x.ndim() != 2) throw py::value_error("X must be a 2-D array");
   auto rows = static_cast<Eigen::Index>(x.shape(0));
   auto cols = static_cast<Eigen::Index>(x.shape(1));
-  if (x.dtype().is(py::dtype::of<double>()) && (x.flags() & py::array::f_style) != 0) {
+  // Unpickled buffers may be misaligned; those take the copying path below.
+  bool aligned = reinterpret_cast<uintptr_t>(x.data()) % alignof(double) == 0;
+  if (aligned && x.dtype().is(py::dtype::of<double>()) && (x.flags() & py::array::f_style) != 0) {
     Eigen::Map<const Eigen::MatrixXd> m(static_cast<const double*>(x.data()), rows, cols);
     return f(Eigen::Ref<const Eigen::MatrixXd>(m));
   }
   auto c = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(x);
   if (!c) throw py::type_error("X must be numeric");
-  Eigen::Map<const RowMajor> m(c.data(), rows, cols);
-  Eigen::MatrixXd col_major = m;  // the solver's blocked updates want column-major
+  RowMajor row_major(rows, cols);
+  std::memcpy(row_major.data(), c.data(), static_cast<size_t>(c.nbytes()));
+  Eigen::MatrixXd col_major = row_major;  // the solver's blocked updates want column-major
   return f(Eigen::Ref<const Eigen::MatrixXd>(col_major));
 }
 

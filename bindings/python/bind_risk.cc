@@ -1,13 +1,17 @@
 // The 8-domain risk scorecard: YAML definitions (the CLI's loader), evaluation over a frame
-// with its open CTAs, and the weekly review list. Threshold signals are built in; `when`
-// conditions need the CEL compiler, which is bound once the expr module is built.
+// with its open CTAs (given as rows or read from a CTA store), and the weekly review list.
+// Threshold signals are built in; `condition` signals compile with CEL against the frame's
+// schema and history metrics, as the daily run does.
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "cscore/expr/cel.h"
+#include "cscore/risk/cel_predicate.h"
 #include "cscore/risk/domains.h"
 #include "cscore/risk/risk_yaml.h"
 #include "cscore/risk/scorecard.h"
+#include "cta_py.h"
 #include "frame_py.h"
 #include "history_py.h"
 #include "module.h"
@@ -24,16 +28,23 @@ absl::CivilDay Day(int64_t seconds) {
   return absl::ToCivilDay(absl::FromUnixSeconds(seconds), absl::UTCTimeZone());
 }
 
-// open_ctas: [(row, type, domain name, manual, flagged)].
-std::unique_ptr<PyRiskBatch> Evaluate(const RiskScorecardDef& def, const PyFrame& frame,
-                                      const PyHistory* history, int64_t as_of,
-                                      const std::vector<std::tuple<size_t, std::string, std::string,
-                                                                   bool, bool>>& open_ctas) {
+// open_ctas: [(row, type, domain name, manual, flagged)]; `store` adds its open CTAs.
+std::unique_ptr<PyRiskBatch> Evaluate(
+    const RiskScorecardDef& def, const PyFrame& frame, const PyHistory* history, int64_t as_of,
+    const std::vector<std::tuple<size_t, std::string, std::string, bool, bool>>& open_ctas,
+    const PyCtaStore* store) {
+  if (history != nullptr && history->history.num_accounts() != frame.frame.num_rows()) {
+    throw py::value_error("history has " + std::to_string(history->history.num_accounts()) +
+                          " accounts, the frame " + std::to_string(frame.frame.num_rows()));
+  }
   std::vector<ColumnSpec> schema = frame.frame.schema();
   std::vector<std::string> metrics;
   if (history != nullptr) metrics = history->history.metric_names();
-  RiskScorecard card = Unwrap(RiskScorecard::Compile(def, PredicateCompiler{}, schema, metrics));
+  PredicateCompiler compile = CelPredicateCompiler(
+      cel::Environment::ForFrame(frame.frame, history ? &history->history : nullptr));
+  RiskScorecard card = Unwrap(RiskScorecard::Compile(def, compile, schema, metrics));
   std::vector<RiskCtaRef> refs;
+  if (store != nullptr) refs = OpenRiskCtas(*store->store, frame.frame);
   refs.reserve(open_ctas.size());
   for (const auto& [row, type, domain, manual, flagged] : open_ctas) {
     RiskCtaRef r;
@@ -81,36 +92,35 @@ BinderRegistrar reg(
               },
               py::arg("text"), py::arg("source") = "<string>")
           .def_static(
-              "load",
-              [](const std::string& path) { return Unwrap(LoadRiskScorecardFile(path)); },
+              "load", [](const std::string& path) { return Unwrap(LoadRiskScorecardFile(path)); },
               py::arg("path"))
-          .def_property_readonly("owners",
-                                 [](const RiskScorecardDef& def) {
-                                   py::dict d;
-                                   for (RiskDomain dom : kAllRiskDomains)
-                                     d[py::str(std::string(RiskDomainName(dom)))] =
-                                         std::string(DefaultOwnerTeam(dom));
-                                   for (const RiskDomainDef& dd : def.domains) {
-                                     if (!dd.owner_team.empty())
-                                       d[py::str(std::string(RiskDomainName(dd.domain)))] =
-                                           dd.owner_team;
-                                   }
-                                   return d;
-                                 })
-          .def_property_readonly("signals",
-                                 [](const RiskScorecardDef& def) {
-                                   std::vector<std::tuple<std::string, std::string, std::string>>
-                                       out;
-                                   for (const RiskDomainDef& dd : def.domains)
-                                     for (const RiskSignalDef& s : dd.signals)
-                                       out.emplace_back(std::string(RiskDomainName(dd.domain)),
-                                                        s.name,
-                                                        std::string(RiskStatusName(s.level)));
-                                   return out;
-                                 })
+          .def_property_readonly(
+              "owners",
+              [](const RiskScorecardDef& def) {
+                py::dict d;
+                for (RiskDomain dom : kAllRiskDomains)
+                  d[py::str(std::string(RiskDomainName(dom)))] = std::string(DefaultOwnerTeam(dom));
+                for (const RiskDomainDef& dd : def.domains) {
+                  if (!dd.owner_team.empty())
+                    d[py::str(std::string(RiskDomainName(dd.domain)))] = dd.owner_team;
+                }
+                return d;
+              })
+          .def_property_readonly(
+              "signals",
+              [](const RiskScorecardDef& def) {
+                std::vector<std::tuple<std::string, std::string, std::string>> out;
+                for (const RiskDomainDef& dd : def.domains)
+                  for (const RiskSignalDef& s : dd.signals)
+                    out.emplace_back(std::string(RiskDomainName(dd.domain)), s.name,
+                                     std::string(RiskStatusName(s.level)));
+                return out;
+              })
           .def("evaluate", &Evaluate, py::arg("frame"), py::arg("history") = nullptr,
-               py::arg("as_of") = 0, py::arg("open_ctas") = std::vector<std::tuple<
-                                         size_t, std::string, std::string, bool, bool>>{},
+               py::arg("as_of") = 0,
+               py::arg("open_ctas") =
+                   std::vector<std::tuple<size_t, std::string, std::string, bool, bool>>{},
+               py::arg("store") = nullptr,
                "Compiles against the frame's schema and evaluates; the GIL is released.");
       m.def(
           "risk_review_list",

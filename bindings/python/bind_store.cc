@@ -26,14 +26,21 @@ BinderRegistrar reg(
           .def_static(
               "open", [](const std::string& path) { return Unwrap(SqliteStore::Open(path)); },
               py::arg("path"), "Opens or creates the store file and migrates it.")
-          .def_property_readonly("schema_version", &SqliteStore::schema_version)
-          .def("integrity_check", [](const SqliteStore& s) { Check(s.IntegrityCheck()); })
+          .def_property_readonly("schema_version", &SqliteStore::schema_version,
+                                 "The store file's schema version after migration.")
+          .def(
+              "integrity_check", [](const SqliteStore& s) { Check(s.IntegrityCheck()); },
+              "Raises when SQLite's integrity check finds a problem.")
           .def(
               "accounts", [](const SqliteStore& s) { return Unwrap(s.Accounts()); },
               "Registered account ids, in registration order.")
-          .def("last_completed_day",
-               [](const SqliteStore& s) { return OptDay(s.LastCompletedDay()); })
-          .def("last_started_day", [](const SqliteStore& s) { return OptDay(s.LastStartedDay()); })
+          .def(
+              "last_completed_day",
+              [](const SqliteStore& s) { return OptDay(s.LastCompletedDay()); },
+              "The last day whose run completed (YYYY-MM-DD), or None.")
+          .def(
+              "last_started_day", [](const SqliteStore& s) { return OptDay(s.LastStartedDay()); },
+              "The last day a run started (YYYY-MM-DD), or None.")
           .def(
               "load_report",
               [](const SqliteStore& s, const std::string& date) {
@@ -56,7 +63,8 @@ BinderRegistrar reg(
                   out.push_back(FormatDay(d));
                 return out;
               },
-              py::arg("name"), py::arg("start"), py::arg("end"))
+              py::arg("name"), py::arg("start"), py::arg("end"),
+              "Days in [start, end] for which the series is stored.")
           .def(
               "load_audit",
               [](const SqliteStore& s, int64_t after_seq) {

@@ -1,13 +1,17 @@
-// `cscore explain`: what the store knows about one account — its score, the metrics behind
-// it and how they moved since the previous run, its CTAs and their escalation state.
+// `cscore explain`: what the store knows about one account: its score and trend, the metrics
+// behind it and how they moved since the previous run, its 8-domain risk scorecard, its
+// CTAs (open ones first) and the escalation path of the flagged ones.
+#include <algorithm>
 #include <cmath>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_format.h"
 #include "commands.h"
+#include "cscore/base/strings.h"
+#include "cscore/engine/ctas.h"
+#include "cscore/engine/engine.h"
 #include "cscore/engine/persist.h"
 #include "cscore/store/sqlite_store.h"
 #include "nlohmann/json.hpp"
@@ -15,8 +19,11 @@
 namespace cscore::cli {
 namespace {
 
+using Json = nlohmann::ordered_json;
+
 struct ExplainArgs {
   std::string db;
+  std::string config;
   std::string account;
   std::string date;
   bool json = false;
@@ -29,6 +36,13 @@ T ValueOrExit(absl::StatusOr<T> v) {
 }
 
 std::string Num(double v) { return std::isnan(v) ? "n/a" : absl::StrFormat("%.2f", v); }
+
+std::string Time(int64_t us) {
+  if (us == kNoTime) return "";
+  return absl::FormatTime("%Y-%m-%d", absl::FromUnixMicros(us), absl::UTCTimeZone());
+}
+
+constexpr const char* kStatus[] = {"green", "yellow", "red"};
 
 void Explain(const ExplainArgs& args) {
   std::unique_ptr<SqliteStore> store = ValueOrExit(SqliteStore::Open(args.db));
@@ -50,7 +64,8 @@ void Explain(const ExplainArgs& args) {
 
   // Each series' value today and on the run before.
   std::optional<absl::CivilDay> prev_day;
-  nlohmann::ordered_json series = nlohmann::ordered_json::object();
+  Json series = Json::object();
+  double risk_packed = std::nan(""), risk_prev = std::nan("");
   for (const std::string& name : ValueOrExit(store->SeriesNames(day))) {
     std::vector<double> today = ValueOrExit(store->LoadSeries(name, day));
     std::vector<absl::CivilDay> before = ValueOrExit(store->SeriesDays(name, day - 366, day - 1));
@@ -59,41 +74,89 @@ void Explain(const ExplainArgs& args) {
       prev_day = before.back();
       prev = ValueOrExit(store->LoadSeries(name, before.back()))[slot];
     }
-    nlohmann::ordered_json v = {{"value", today[slot]}, {"previous", prev}};
+    if (name == "risk/domains") {
+      risk_packed = today[slot];
+      risk_prev = prev;
+      continue;
+    }
+    Json v = {{"value", today[slot]}, {"previous", prev}};
     if (std::isnan(today[slot])) v["value"] = nullptr;
     if (std::isnan(prev)) v["previous"] = nullptr;
     series[name] = v;
   }
-
-  // The CTAs of the account, folded from the audit log: latest status and event.
-  std::map<int64_t, AuditRow> ctas;
-  for (AuditRow& r : ValueOrExit(store->LoadAudit())) {
-    if (r.account_id == args.account) ctas[r.cta_id] = std::move(r);
+  Json risk = Json::object();
+  for (size_t d = 0; d < kRiskDomainNames.size(); ++d) {
+    const int now = RiskStatusOf(risk_packed, static_cast<int>(d));
+    const int before = RiskStatusOf(risk_prev, static_cast<int>(d));
+    if (now < 0) continue;
+    risk[std::string(kRiskDomainNames[d])] = {
+        {"status", kStatus[now]}, {"previous", before < 0 ? Json() : Json(kStatus[before])}};
   }
-  std::map<int64_t, EscalationRow> escalations;
-  for (const EscalationRow& e : ValueOrExit(store->LoadEscalations())) {
-    if (ctas.count(e.cta_id)) escalations[e.cta_id] = e;
+
+  // CTAs from the replayed audit log, with the configuration's lifecycles when given.
+  EngineOptions options;
+  if (!args.config.empty()) options = ValueOrExit(LoadEngineOptions(args.config));
+  absl::StatusOr<std::unique_ptr<CtaBook>> loaded = CtaBook::Load(*store, options);
+  if (!loaded.ok() && args.config.empty()) {
+    CheckOrExit(absl::Status(loaded.status().code(),
+                             StrCat(ToStd(loaded.status().message()),
+                                    " (the CTAs were made under a configuration: pass --config "
+                                    "with its lifecycles and playbooks)")));
+  }
+  std::unique_ptr<CtaBook> book = ValueOrExit(std::move(loaded));
+  const CtaStore& s = book->ctas();
+  std::vector<CtaId> ids;
+  for (CtaId id = 0; id < s.size(); ++id) {
+    if (s.account(id) == args.account) ids.push_back(id);
+  }
+  std::stable_sort(ids.begin(), ids.end(),
+                   [&](CtaId a, CtaId b) { return s.IsOpen(a) && !s.IsOpen(b); });
+  const absl::Time at = absl::FromCivil(day, absl::UTCTimeZone());
+  Json ctas = Json::array();
+  for (CtaId id : ids) {
+    Json c = {{"id", id},
+              {"type", s.type_name(id)},
+              {"reason", s.reason(id)},
+              {"domain", RiskDomainName(s.domain(id))},
+              {"status", s.status_name(id)},
+              {"open", s.IsOpen(id)},
+              {"owner", s.owner(id)},
+              {"priority", s.priority(id)},
+              {"due", Time(s.due_column()[id])},
+              {"flagged", s.flagged(id)},
+              {"snoozed", s.snoozed(id)}};
+    if (book->escalator() != nullptr && (s.flagged(id) || book->Escalation(id))) {
+      absl::StatusOr<EscalationChain> chain = book->Chain(id, at);
+      if (chain.ok()) {
+        const Organisation& org = book->escalator()->organisation();
+        Json path = Json::array();
+        for (const EscalationStep& step : chain->steps) {
+          std::string who;
+          for (const ResolvedTarget& t : step.targets) {
+            who += (who.empty() ? "" : ", ") +
+                   (t.is_team ? "team " + org.team(t.id).id : org.person(t.id).id);
+          }
+          path.push_back(
+              {{"level", step.level},
+               {"at", absl::FormatTime("%Y-%m-%d %H:%M", step.fire_at, absl::UTCTimeZone())},
+               {"fired", step.fired},
+               {"targets", who}});
+        }
+        c["escalation_path"] = path;
+      } else {
+        c["escalation_path"] = std::string(chain.status().message());
+      }
+    }
+    ctas.push_back(c);
   }
 
   if (args.json) {
-    nlohmann::ordered_json j;
+    Json j;
     j["account"] = args.account;
     j["date"] = FormatDay(day);
     j["series"] = series;
-    j["ctas"] = nlohmann::ordered_json::array();
-    for (const auto& [id, r] : ctas) {
-      nlohmann::ordered_json c = {{"id", id},
-                                  {"status", r.to_status},
-                                  {"last_event", r.event},
-                                  {"actor", r.actor},
-                                  {"reason", r.reason}};
-      if (auto e = escalations.find(id); e != escalations.end()) {
-        c["escalation"] = {{"level", e->second.level},
-                           {"policy_version", e->second.policy_version},
-                           {"next_due_at", e->second.next_due_at}};
-      }
-      j["ctas"].push_back(c);
-    }
+    j["risk"] = risk;
+    j["ctas"] = ctas;
     std::cout << j.dump(2) << "\n";
     return;
   }
@@ -102,6 +165,17 @@ void Explain(const ExplainArgs& args) {
       prev_day ? absl::StrFormat(" (previous run %s)", FormatDay(*prev_day)) : "");
   if (!series.contains("score/overall")) {
     std::cout << "  score: not computed (this store's runs had no scorecards)\n";
+  } else {
+    const Json& sc = series["score/overall"];
+    std::string trend;
+    if (series.contains("score/trend") && !series["score/trend"]["value"].is_null()) {
+      const double t = series["score/trend"]["value"].get<double>();
+      trend = t > 0 ? ", trending up" : t < 0 ? ", trending down" : ", steady";
+    }
+    std::cout << absl::StrFormat(
+        "  score %s (previous %s)%s\n",
+        sc["value"].is_null() ? "n/a" : Num(sc["value"].get<double>()),
+        sc["previous"].is_null() ? "n/a" : Num(sc["previous"].get<double>()), trend);
   }
   std::cout << absl::StrFormat("  %-32s %12s %12s %10s\n", "series", "value", "previous", "change");
   for (const auto& [name, v] : series.items()) {
@@ -110,17 +184,38 @@ void Explain(const ExplainArgs& args) {
     std::cout << absl::StrFormat("  %-32s %12s %12s %10s\n", name, Num(now), Num(before),
                                  Num(now - before));
   }
+  if (!risk.empty()) {
+    std::cout << "  risk scorecard\n";
+    for (const auto& [domain, v] : risk.items()) {
+      std::string prev = v["previous"].is_null() ? "" : v["previous"].get<std::string>();
+      std::cout << absl::StrFormat(
+          "    %-15s %-6s%s\n", domain, v["status"].get<std::string>(),
+          prev.empty() || prev == v["status"] ? "" : " (was " + prev + ")");
+    }
+  }
   if (ctas.empty()) {
     std::cout << "  no CTAs\n";
     return;
   }
   std::cout << "  CTAs:\n";
-  for (const auto& [id, r] : ctas) {
-    std::cout << absl::StrFormat("    #%d %-20s last event '%s' by %s (%s)\n", id, r.to_status,
-                                 r.event, r.actor, r.reason);
-    if (auto e = escalations.find(id); e != escalations.end()) {
-      std::cout << absl::StrFormat("       escalation level %d (policy v%d)\n", e->second.level,
-                                   e->second.policy_version);
+  for (const Json& c : ctas) {
+    std::cout << absl::StrFormat(
+        "    #%d %-18s %s / %s (%s), owner %s, due %s%s%s\n", c["id"].get<int>(),
+        c["status"].get<std::string>(), c["type"].get<std::string>(),
+        c["reason"].get<std::string>(), c["domain"].get<std::string>(),
+        c["owner"].get<std::string>(), c["due"].get<std::string>(),
+        c["flagged"].get<bool>() ? ", flagged" : "", c["snoozed"].get<bool>() ? ", snoozed" : "");
+    if (c.contains("escalation_path")) {
+      if (c["escalation_path"].is_string()) {
+        std::cout << "       escalation: " << c["escalation_path"].get<std::string>() << "\n";
+        continue;
+      }
+      for (const Json& step : c["escalation_path"]) {
+        std::cout << absl::StrFormat("       level %d %s %s: %s\n", step["level"].get<int>(),
+                                     step["fired"].get<bool>() ? "notified" : "due",
+                                     step["at"].get<std::string>(),
+                                     step["targets"].get<std::string>());
+      }
     }
   }
 }
@@ -130,9 +225,13 @@ CommandRegistrar reg(
     [](CLI::App& app) {
       auto args = std::make_shared<ExplainArgs>();
       CLI::App* cmd = app.add_subcommand(
-          "explain", "An account's score, metrics and their moves, CTAs and escalations");
+          "explain",
+          "An account's score and trend, metrics and their moves, risk scorecard, CTAs and "
+          "their escalation path");
       cmd->add_option("--db", args->db, "SQLite store file")->required()->check(CLI::ExistingFile);
       cmd->add_option("--account", args->account, "Account id")->required();
+      cmd->add_option("--config", args->config,
+                      "Configuration directory (lifecycles, organisation for escalation paths)");
       cmd->add_option("--date", args->date, "Day, YYYY-MM-DD (default: the last completed run)");
       cmd->add_flag("--json", args->json, "Print JSON");
       cmd->callback([args] { Explain(*args); });

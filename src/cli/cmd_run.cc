@@ -64,11 +64,30 @@ void PrintHuman(const RunReport& r) {
     risk += absl::StrFormat("%s%s %d", d ? ", " : "", kRiskDomainNames[d], r.risk_red[d]);
   }
   std::cout << "  risk red   " << risk << "\n";
-  std::cout << absl::StrFormat("  ctas       opened %d, updated %d, closed %d, escalated %d\n",
-                               r.ctas.opened, r.ctas.updated, r.ctas.closed, r.ctas.escalated);
+  std::cout << absl::StrFormat(
+      "  ctas       opened %d, updated %d, closed %d, escalated %d; %d open\n", r.ctas.opened,
+      r.ctas.updated, r.ctas.closed, r.ctas.escalated, r.ctas.open);
+  if (r.ctas.woken || r.ctas.breached || r.ctas.rejected) {
+    std::cout << absl::StrFormat("             snoozes ended %d, due dates passed %d, refused %d\n",
+                                 r.ctas.woken, r.ctas.breached, r.ctas.rejected);
+  }
+  if (r.rules.run) {
+    std::cout << absl::StrFormat(
+        "  rules      %d run, %d matches, %d intents (suppressed: %d snoozed, %d re-entry)\n",
+        r.rules.run, r.rules.matched, r.rules.intents, r.rules.suppressed_snoozed,
+        r.rules.suppressed_reentry);
+  }
+  if (r.timed.opened || r.sponsors.assigned || r.sponsors.unassigned) {
+    std::cout << absl::StrFormat(
+        "  timed      %d CTAs opened (%d check-ins); sponsors %d assigned, %d unassigned, %d "
+        "changed\n",
+        r.timed.opened, r.timed.check_ins, r.sponsors.assigned, r.sponsors.unassigned,
+        r.sponsors.changed);
+  }
   if (!r.new_red_accounts.empty()) {
     std::cout << "  new red    " << r.new_red_accounts.size() << " accounts\n";
   }
+  for (const std::string& e : r.escalations) std::cout << "  escalated  " << e << "\n";
   std::string steps;
   for (const std::string& s : r.steps) steps += (steps.empty() ? "" : ", ") + s;
   std::cout << "  steps      " << steps << "\n";
@@ -87,13 +106,13 @@ void Run(const RunArgs& args) {
   for (const absl::Status& e : check.errors) std::cerr << "error: " << e.message() << "\n";
   if (!check.ok()) throw Exit{1};
 
-  absl::StatusOr<AccountFrame> snapshot = ReadSnapshot(args.data, date);
+  absl::StatusOr<EngineOptions> loaded = LoadEngineOptions(args.config);
+  CheckOrExit(loaded.status());
+  absl::StatusOr<AccountFrame> snapshot = ReadSnapshot(args.data, date, *loaded);
   CheckOrExit(snapshot.status());
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(args.db);
   CheckOrExit(store.status());
 
-  absl::StatusOr<EngineOptions> loaded = LoadEngineOptions(args.config);
-  CheckOrExit(loaded.status());
   ProgressBar bar;
   EngineOptions options = *std::move(loaded);
   options.progress = [&bar](std::string_view step, double f) { bar.Update(step, f); };

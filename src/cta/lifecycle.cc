@@ -1,8 +1,11 @@
 #include "cscore/cta/lifecycle.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <span>
 
 #include "cscore/base/strings.h"
 #include "cscore/cta/lifecycle_yaml.h"
@@ -24,6 +27,98 @@ constexpr std::pair<CtaAction, std::string_view> kActionNames[] = {
     {CtaAction::kWake, "wake"},
     {CtaAction::kMarkBreached, "mark_breached"},
 };
+
+cel::Value Str(std::string_view s) { return cel::Value::String(std::string(s)); }
+
+cel::Value TimeOrNull(const std::optional<absl::Time>& t) {
+  return t.has_value() ? cel::Value::Timestamp(*t) : cel::Value::Null();
+}
+
+// A guard that selects a field the maps do not have would fail on every CTA; find that at
+// compile time by evaluating it once over a sample with every field set.
+bool IsShapeError(const cel::Value& v) {
+  if (!v.is_error()) return false;
+  const std::string& m = v.error_message();
+  return m.rfind("no such key", 0) == 0 || m.rfind("cannot select field", 0) == 0;
+}
+
+constexpr std::string_view kCtaFields[] = {
+    "id",     "account",    "type",      "reason",     "domain",    "priority", "owner",
+    "source", "status",     "category",  "flagged",    "snoozed",   "breached", "created_at",
+    "due_at", "started_at", "closed_at", "task_count", "tasks_done"};
+constexpr std::string_view kActorFields[] = {"id", "role", "is_owner", "above_owner"};
+constexpr std::string_view kEventFields[] = {"name", "reason"};
+
+bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool IsIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// "line:column: <var> has no field '<f>'" for the first `cta.f`, `actor.f` or `event.f`
+// whose field the guard variables do not have, found lexically (string literals skipped) so
+// that a typo is caught when the lifecycle loads whatever branch it sits in.
+std::optional<std::string> UnknownGuardField(std::string_view text) {
+  int line = 1, col = 1;
+  size_t i = 0;
+  auto advance = [&](size_t n) {
+    for (size_t k = 0; k < n && i < text.size(); ++k, ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+  };
+  auto skip_space = [&] {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) advance(1);
+  };
+  char prev = 0;  // last significant character before an identifier
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '"' || c == '\'') {
+      const bool triple = text.substr(i, 3) == std::string(3, c);
+      advance(triple ? 3 : 1);
+      while (i < text.size()) {
+        if (text[i] == '\\') {
+          advance(2);
+        } else if (triple ? text.substr(i, 3) == std::string(3, c) : text[i] == c) {
+          advance(triple ? 3 : 1);
+          break;
+        } else {
+          advance(1);
+        }
+      }
+      prev = c;
+      continue;
+    }
+    if (!IsIdentStart(c)) {
+      if (!std::isspace(static_cast<unsigned char>(c))) prev = c;
+      advance(1);
+      continue;
+    }
+    size_t start = i;
+    while (i < text.size() && IsIdentChar(text[i])) advance(1);
+    const std::string_view var = text.substr(start, i - start);
+    const bool member = prev == '.';
+    prev = 'a';
+    if (member || (var != "cta" && var != "actor" && var != "event")) continue;
+    skip_space();
+    if (i >= text.size() || text[i] != '.') continue;
+    advance(1);
+    skip_space();
+    const int field_line = line, field_col = col;
+    start = i;
+    while (i < text.size() && IsIdentChar(text[i])) advance(1);
+    const std::string_view field = text.substr(start, i - start);
+    const std::span<const std::string_view> known =
+        var == "cta"     ? std::span<const std::string_view>(kCtaFields)
+        : var == "actor" ? std::span<const std::string_view>(kActorFields)
+                         : std::span<const std::string_view>(kEventFields);
+    if (!field.empty() && std::find(known.begin(), known.end(), field) == known.end()) {
+      return StrCat(field_line, ":", field_col, ": ", var, " has no field '", field, "'");
+    }
+  }
+  return std::nullopt;
+}
 
 uint16_t Mask(const std::vector<CtaAction>& actions) {
   uint16_t m = 0;
@@ -59,6 +154,47 @@ absl::StatusOr<CtaAction> ParseAction(std::string_view name) {
       StrCat("unknown action '", name,
              "' (expected stamp_started, stamp_closed, open_playbook, flag, unflag, snooze, "
              "wake or mark_breached)"));
+}
+
+cel::Activation GuardActivation(const GuardFields& f) {
+  cel::Activation a;
+  a["cta"] = cel::Value::Map({
+      {Str("id"), cel::Value::Int(f.id)},
+      {Str("account"), Str(f.account)},
+      {Str("type"), Str(f.type)},
+      {Str("reason"), Str(f.reason)},
+      {Str("domain"), Str(f.domain)},
+      {Str("priority"), cel::Value::Int(f.priority)},
+      {Str("owner"), Str(f.owner)},
+      {Str("source"), Str(f.source)},
+      {Str("status"), Str(f.status)},
+      {Str("category"), Str(f.category)},
+      {Str("flagged"), cel::Value::Bool(f.flagged)},
+      {Str("snoozed"), cel::Value::Bool(f.snoozed)},
+      {Str("breached"), cel::Value::Bool(f.breached)},
+      {Str("created_at"), TimeOrNull(f.created_at)},
+      {Str("due_at"), TimeOrNull(f.due_at)},
+      {Str("started_at"), TimeOrNull(f.started_at)},
+      {Str("closed_at"), TimeOrNull(f.closed_at)},
+      {Str("task_count"), cel::Value::Int(f.task_count)},
+      {Str("tasks_done"), cel::Value::Int(f.tasks_done)},
+  });
+  a["actor"] = cel::Value::Map({
+      {Str("id"), Str(f.actor_id)},
+      {Str("role"), Str(f.actor_role)},
+      {Str("is_owner"), cel::Value::Bool(f.actor_is_owner)},
+      {Str("above_owner"), cel::Value::Bool(f.actor_above_owner)},
+  });
+  a["event"] = cel::Value::Map({{Str("name"), Str(f.event)}, {Str("reason"), Str(f.event_reason)}});
+  return a;
+}
+
+cel::Environment Lifecycle::GuardEnvironment() {
+  cel::Environment env;
+  env.Declare("cta", cel::Kind::kMap);
+  env.Declare("actor", cel::Kind::kMap);
+  env.Declare("event", cel::Kind::kMap);
+  return env;
 }
 
 int Lifecycle::FindStatus(std::string_view name) const {
@@ -144,6 +280,11 @@ absl::StatusOr<Lifecycle> LifecycleCompiler::Run(const LifecycleDef& def, const 
   const size_t n_events = lc.event_names_.size();
   lc.table_.assign(lc.status_names_.size() * n_events, -1);
   std::vector<bool> event_used(n_events, false);
+  const cel::Environment guard_env = Lifecycle::GuardEnvironment();
+  GuardFields sample_fields;
+  sample_fields.created_at = sample_fields.due_at = sample_fields.started_at =
+      sample_fields.closed_at = absl::UnixEpoch();
+  const cel::Activation sample = GuardActivation(sample_fields);
   for (size_t t = 0; t < def.transitions.size(); ++t) {
     const CtaTransitionDef& tr = def.transitions[t];
     const int event = lc.FindEvent(tr.event);
@@ -192,6 +333,31 @@ absl::StatusOr<Lifecycle> LifecycleCompiler::Run(const LifecycleDef& def, const 
                     StrCat(where, "transition '", tr.event, "': negative reopen_within"));
     }
     base.reopen_within_us = absl::ToInt64Microseconds(tr.reopen_within);
+    if (!tr.guard.empty()) {
+      const std::string what = StrCat("(", where, "guard of transition '", tr.event, "')");
+      absl::StatusOr<cel::Program> program = cel::Compile(tr.guard, guard_env);
+      if (!program.ok()) {
+        return locate(I::kGuard, t, StrCat(ToStd(program.status().message()), " ", what));
+      }
+      const cel::Kind kind = program->result_kind();
+      if (kind != cel::Kind::kBool && kind != cel::Kind::kDyn) {
+        return locate(
+            I::kGuard, t,
+            StrCat("1:1: guard has type ", cel::KindName(kind), ", expected bool ", what));
+      }
+      if (std::optional<std::string> unknown = UnknownGuardField(tr.guard)) {
+        return locate(I::kGuard, t, StrCat(*unknown, " ", what));
+      }
+      const cel::Value probe = program->Evaluate(sample, {.now = absl::UnixEpoch()});
+      if (IsShapeError(probe)) {
+        return locate(I::kGuard, t, StrCat("1:1: ", probe.error_message(), " ", what));
+      }
+      if (lc.guards_.size() >= 32767) {
+        return locate(I::kTransition, t, StrCat(where, "too many guards"));
+      }
+      base.guard = static_cast<int16_t>(lc.guards_.size());
+      lc.guards_.push_back(*std::move(program));
+    }
     for (const std::string& from_name : tr.from) {
       const int from = lc.FindStatus(from_name);
       if (from < 0) {
@@ -293,6 +459,22 @@ absl::StatusOr<Lifecycle> LifecycleCompiler::Run(const LifecycleDef& def, const 
   }
   if (absl::Status st = clears(lc.due_breach_, CtaAction::kMarkBreached, I::kDueBreach); !st.ok()) {
     return st;
+  }
+  // Escalation timers fire on any open CTA and must not move it.
+  if (absl::Status st = timed(def.escalation_event, I::kEscalation, &lc.escalation_); !st.ok()) {
+    return st;
+  }
+  if (lc.escalation_ >= 0) {
+    for (size_t s = 0; s < lc.status_names_.size(); ++s) {
+      if (IsClosed(lc.categories_[s])) continue;
+      const Lifecycle::Edge* edge = lc.Find(s, lc.escalation_);
+      if (edge == nullptr || !(edge->who & Lifecycle::kWhoSystem) || edge->to != s) {
+        return locate(I::kEscalation, 0,
+                      StrCat(where, "escalation event '", lc.event_names_[lc.escalation_],
+                             "' must apply to open status '", lc.status_names_[s],
+                             "', allow 'system' and keep the status"));
+      }
+    }
   }
   return lc;
 }

@@ -1,6 +1,7 @@
 #include "cscore/cta/lifecycle_yaml.h"
 
 #include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -19,8 +20,8 @@ using config::ErrorAt;
 // the library works without any file.
 constexpr std::string_view kDefaultYaml = R"yaml(
 # The default CTA lifecycle: New -> Work in progress -> Closed (success / lost / no action),
-# reopen within 30 days, flag / unflag, snooze / wake. Snooze expiry and due-date breach are
-# timed events fired by the daily run.
+# reopen within 30 days, flag / unflag, snooze / wake. Snooze expiry, due-date breach and
+# escalation steps are timed events fired by the daily run.
 name: default
 initial: new
 statuses:
@@ -30,7 +31,7 @@ statuses:
   - {name: closed_lost, category: closed_lost, on_entry: [stamp_closed, unflag, wake]}
   - {name: closed_no_action, category: closed_no_action, on_entry: [stamp_closed, unflag, wake]}
 events: [start, close_success, close_lost, close_no_action, reopen, flag, unflag, snooze, wake,
-         breach]
+         breach, escalate]
 transitions:
   - {event: start, from: new, to: work_in_progress, who: [owner, escalation_chain, admin]}
   - {event: close_success, from: [new, work_in_progress], to: closed_success,
@@ -50,9 +51,11 @@ transitions:
   - {event: wake, from: [new, work_in_progress], actions: [wake],
      who: [owner, escalation_chain, admin, system]}
   - {event: breach, from: [new, work_in_progress], actions: [mark_breached], who: [system]}
+  - {event: escalate, from: [new, work_in_progress], who: [system]}
 timed:
   snooze_expiry: wake
   due_breach: breach
+  escalation: escalate
 )yaml";
 
 // "30d", "12h", "90m", "45s" or a plain number of seconds.
@@ -125,6 +128,22 @@ auto ActionList(std::string_view source, const YAML::Node& node, Parse parse)
   return out;
 }
 
+// The message's leading expression-relative "line:column: " moved onto the YAML text of
+// `node` (inside the quotes of a quoted scalar), so the error lands on the guard's character.
+absl::Status ExpressionErrorAt(std::string_view source, const YAML::Node& node,
+                               std::string_view message) {
+  const YAML::Mark m = node.Mark();
+  int line = m.line + 1, column = m.column + 1 + (node.Tag() == "!" ? 1 : 0);
+  int l = 0, c = 0, used = 0;
+  const std::string text(message);
+  if (std::sscanf(text.c_str(), "%d:%d: %n", &l, &c, &used) == 2 && used > 0 && l >= 1 && c >= 1) {
+    column = l == 1 ? column + c - 1 : c;
+    line += l - 1;
+    message.remove_prefix(used);
+  }
+  return absl::InvalidArgumentError(ToAbsl(StrCat(source, ":", line, ":", column, ": ", message)));
+}
+
 absl::StatusOr<CtaCategory> ParseCategory(std::string_view source, const YAML::Node& node) {
   absl::StatusOr<std::string> s = config::AsString(source, node);
   if (!s.ok()) return s.status();
@@ -195,8 +214,8 @@ absl::StatusOr<Lifecycle> Load(const config::YamlDoc& doc) {
   std::vector<YAML::Node> transition_nodes;
   for (const YAML::Node& t : transitions) {
     if (!t.IsMap()) return ErrorAt(src, t, "a transition is a map {event, from, to, who, ...}");
-    if (absl::Status st =
-            config::CheckKeys(src, t, {"event", "from", "to", "who", "actions", "reopen_within"});
+    if (absl::Status st = config::CheckKeys(
+            src, t, {"event", "from", "to", "who", "actions", "reopen_within", "guard"});
         !st.ok()) {
       return st;
     }
@@ -209,6 +228,10 @@ absl::StatusOr<Lifecycle> Load(const config::YamlDoc& doc) {
     CSCORE_ASSIGN(td.who, StringOrList(src, t["who"]));
     if (t["actions"]) CSCORE_ASSIGN(td.actions, ActionList(src, t["actions"], ParseAction));
     if (t["reopen_within"]) CSCORE_ASSIGN(td.reopen_within, ParseDuration(src, t["reopen_within"]));
+    if (t["guard"]) {
+      CSCORE_ASSIGN(td.guard, config::AsString(src, t["guard"]));
+      if (td.guard.empty()) return ErrorAt(src, t["guard"], "empty guard");
+    }
     def.transitions.push_back(std::move(td));
     transition_nodes.push_back(t);
   }
@@ -216,7 +239,8 @@ absl::StatusOr<Lifecycle> Load(const config::YamlDoc& doc) {
   const YAML::Node timed = root["timed"];
   if (timed) {
     if (!timed.IsMap()) return ErrorAt(src, timed, "'timed' must be a map");
-    if (absl::Status st = config::CheckKeys(src, timed, {"snooze_expiry", "due_breach"});
+    if (absl::Status st =
+            config::CheckKeys(src, timed, {"snooze_expiry", "due_breach", "escalation"});
         !st.ok()) {
       return st;
     }
@@ -225,6 +249,9 @@ absl::StatusOr<Lifecycle> Load(const config::YamlDoc& doc) {
     }
     if (timed["due_breach"]) {
       CSCORE_ASSIGN(def.due_breach_event, config::AsString(src, timed["due_breach"]));
+    }
+    if (timed["escalation"]) {
+      CSCORE_ASSIGN(def.escalation_event, config::AsString(src, timed["escalation"]));
     }
   }
 
@@ -244,6 +271,10 @@ absl::StatusOr<Lifecycle> Load(const config::YamlDoc& doc) {
         return ErrorAt(src, timed["snooze_expiry"], msg);
       case Item::kDueBreach:
         return ErrorAt(src, timed["due_breach"], msg);
+      case Item::kEscalation:
+        return ErrorAt(src, timed["escalation"], msg);
+      case Item::kGuard:
+        return ExpressionErrorAt(src, transition_nodes[i]["guard"], msg);
       case Item::kLifecycle:
         break;
     }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "cta/lifecycle_internal.h"
 
 namespace cscore {
 namespace {
@@ -49,8 +50,7 @@ bool RoleAuthority::IsAbove(const Actor& actor, std::string_view /*owner*/) cons
 }
 
 CtaStore::CtaStore()
-    : string_ids_(0, StringIdHash{&strings_}, StringIdEq{&strings_}),
-      open_index_(0, DedupHash{this}, DedupEq{this}) {}
+    : string_ids_(0, StringIdHash{&strings_}, StringIdEq{&strings_}), open_index_() {}
 CtaStore::~CtaStore() = default;
 
 absl::StatusOr<std::unique_ptr<CtaStore>> CtaStore::Create(CtaStoreOptions options) {
@@ -183,6 +183,12 @@ absl::Status CtaStore::PrepareTransition(CtaId id, int event, const Actor& by, i
   if (!Allowed(*edge, id, by, actor_id)) {
     return Forbidden(id, StrCat("fire '", lc.event_name(event), "' on"), by);
   }
+  if (const cel::Program* guard = lc.guard(*edge)) {
+    if (absl::Status st = CheckGuard(*guard, id, lc.event_name(event), by, actor_id, at, args);
+        !st.ok()) {
+      return st;
+    }
+  }
   rec->t0 = kNoTime;
   if (edge->reopen_within_us > 0) {
     const int64_t closed = closed_[id];
@@ -197,7 +203,7 @@ absl::Status CtaStore::PrepareTransition(CtaId id, int event, const Actor& by, i
     auto it = open_index_.find(DedupKey{account_[id], reason_[id], type_[id]});
     if (it != open_index_.end()) {
       return absl::FailedPreconditionError(
-          StrCat("CTA ", id, " cannot reopen: CTA ", *it,
+          StrCat("CTA ", id, " cannot reopen: CTA ", it->second,
                  " is open with the same account, type and reason"));
     }
   }
@@ -219,6 +225,51 @@ absl::Status CtaStore::PrepareTransition(CtaId id, int event, const Actor& by, i
   return absl::OkStatus();
 }
 
+absl::Status CtaStore::CheckGuard(const cel::Program& guard, CtaId id, std::string_view event,
+                                  const Actor& by, int32_t actor_id, int64_t at,
+                                  const FireArgs& args) const {
+  auto time = [](int64_t us) -> std::optional<absl::Time> {
+    if (us == kNoTime) return std::nullopt;
+    return absl::FromUnixMicros(us);
+  };
+  const Lifecycle& lc = lifecycle(id);
+  GuardFields f;
+  f.id = id;
+  f.account = account(id);
+  f.type = type_name(id);
+  f.reason = reason(id);
+  f.domain = RiskDomainName(domain(id));
+  f.owner = owner(id);
+  f.source = source(id);
+  f.status = lc.status_name(status_[id]);
+  f.category = CategoryName(lc.category(status_[id]));
+  f.priority = priority_[id];
+  f.flagged = flagged(id);
+  f.snoozed = snoozed(id);
+  f.breached = breached(id);
+  f.created_at = time(created_[id]);
+  f.due_at = time(due_[id]);
+  f.started_at = time(started_[id]);
+  f.closed_at = time(closed_[id]);
+  f.task_count = task_count_[id];
+  for (int i = 0; i < task_count_[id]; ++i) f.tasks_done += task_done_[task_first_[id] + i];
+  f.actor_id = by.id;
+  f.actor_role = RoleName(by.role);
+  f.actor_is_owner = actor_id >= 0 && actor_id == owner_[id];
+  f.actor_above_owner = by.role != Role::kSystem && authority_->IsAbove(by, owner(id));
+  f.event = event;
+  f.event_reason = args.reason;
+  const cel::Value v = guard.Evaluate(GuardActivation(f), {.now = absl::FromUnixMicros(at)});
+  if (v.kind() == cel::Kind::kBool && v.bool_value()) return absl::OkStatus();
+  const std::string why = v.is_error() ? StrCat("cannot be evaluated (", v.error_message(), ")")
+                          : v.kind() == cel::Kind::kBool
+                              ? std::string("does not hold")
+                              : StrCat("is ", cel::KindName(v.kind()), ", not bool");
+  return absl::FailedPreconditionError(
+      StrCat("CTA ", id, " (account '", account(id), "'): guard of '", event, "' ", why,
+             " for actor '", by.id, "' (", RoleName(by.role), "): ", guard.source()));
+}
+
 void CtaStore::Commit(const AuditRecord& rec) {
   Apply(rec);
   if (audit_enabled_) log_.push_back(rec);
@@ -237,6 +288,7 @@ void CtaStore::Apply(const AuditRecord& r) {
       reason_.push_back(r.s1);
       owner_.push_back(r.s2);
       source_.push_back(r.actor);
+      source_role_.push_back(r.role);
       snooze_reason_.push_back(-1);
       playbook_.push_back(r.s3);
       const int tasks = r.s3 < 0 ? 0 : static_cast<int>(playbooks_[r.s3].tasks.size());
@@ -252,7 +304,7 @@ void CtaStore::Apply(const AuditRecord& r) {
       updated_.push_back(r.time);
       next_of_account_.push_back(account_head_[r.s0]);
       account_head_[r.s0] = id;
-      open_index_.insert(id);
+      open_index_.emplace(DedupKey{r.s0, r.s1, r.a}, id);
       return;
     }
     case AuditRecord::kUpdate:
@@ -297,11 +349,12 @@ void CtaStore::Apply(const AuditRecord& r) {
         if (Has(act, CtaAction::kMarkBreached)) flags_[id] |= kBreached;
       }
       if (was_open != now_open) {
+        const DedupKey key{account_[id], reason_[id], type_[id]};
         if (now_open) {
-          open_index_.insert(id);
+          open_index_.emplace(key, id);
           closed_[id] = kNoTime;
         } else {
-          open_index_.erase(id);
+          open_index_.erase(key);
         }
       }
       break;
@@ -379,12 +432,47 @@ absl::StatusOr<CtaId> CtaStore::Open(const OpenCta& cta, const Actor& by, absl::
 
 std::optional<CtaId> CtaStore::FindOpen(std::string_view account, std::string_view type,
                                         std::string_view reason) const {
+  // Cheapest rejections first: rules look up one reason for many accounts, and a reason no
+  // CTA ever had needs no hash of the account.
+  if (open_index_.empty()) return std::nullopt;
   auto t = std::find(type_names_.begin(), type_names_.end(), type);
-  const int32_t a = Lookup(account), r = Lookup(reason);
-  if (t == type_names_.end() || a < 0 || r < 0) return std::nullopt;
+  if (t == type_names_.end()) return std::nullopt;
+  const int32_t r = Lookup(reason);
+  if (r < 0) return std::nullopt;
+  const int32_t a = Lookup(account);
+  if (a < 0) return std::nullopt;
   auto it = open_index_.find(DedupKey{a, r, static_cast<uint8_t>(t - type_names_.begin())});
   if (it == open_index_.end()) return std::nullopt;
-  return *it;
+  return it->second;
+}
+
+void CtaStore::FindOpenBatch(std::span<const std::string_view> accounts, std::string_view type,
+                             std::string_view reason, std::span<CtaId> out) const {
+  const size_t n = std::min(accounts.size(), out.size());
+  std::fill_n(out.begin(), n, -1);
+  if (open_index_.empty()) return;
+  auto t = std::find(type_names_.begin(), type_names_.end(), type);
+  const int32_t r = Lookup(reason);
+  if (t == type_names_.end() || r < 0) return;
+  const uint8_t type_id = static_cast<uint8_t>(t - type_names_.begin());
+  // Two pipelined passes over the accounts: their string ids (probing the string index a
+  // few accounts ahead), then the dedup keys (idem).
+  constexpr size_t kAhead = 8;
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) string_ids_.prefetch(accounts[i + kAhead]);
+    out[i] = Lookup(accounts[i]);
+  }
+  for (size_t i = 0; i < kAhead && i < n; ++i) {
+    if (out[i] >= 0) open_index_.prefetch(DedupKey{out[i], r, type_id});
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n && out[i + kAhead] >= 0) {
+      open_index_.prefetch(DedupKey{out[i + kAhead], r, type_id});
+    }
+    if (out[i] < 0) continue;
+    auto it = open_index_.find(DedupKey{out[i], r, type_id});
+    out[i] = it == open_index_.end() ? -1 : it->second;
+  }
 }
 
 absl::Status CtaStore::Update(CtaId id, const CtaUpdate& u, const Actor& by, absl::Time at) {
@@ -704,8 +792,8 @@ int64_t CtaStore::BytesUsed() const {
                                 sizeof(typename std::decay_t<decltype(v)>::value_type));
   };
   int64_t bytes = 0;
-  for (const auto* v :
-       {&status_, &flags_, &type_, &domain_, &priority_, &task_count_, &task_done_}) {
+  for (const auto* v : {&status_, &flags_, &type_, &domain_, &priority_, &task_count_, &task_done_,
+                        &source_role_}) {
     bytes += vec(*v);
   }
   for (const auto* v : {&account_, &reason_, &owner_, &source_, &snooze_reason_, &playbook_,
@@ -723,7 +811,8 @@ int64_t CtaStore::BytesUsed() const {
   // Swiss tables: one control byte plus one slot per bucket.
   bytes += vec(account_head_);
   bytes += static_cast<int64_t>(string_ids_.capacity() * (1 + sizeof(int32_t)));
-  bytes += static_cast<int64_t>(open_index_.capacity() * (1 + sizeof(CtaId)));
+  bytes +=
+      static_cast<int64_t>(open_index_.capacity() * (1 + sizeof(std::pair<const DedupKey, CtaId>)));
   return bytes;
 }
 

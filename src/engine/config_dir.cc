@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "config/yaml_util.h"
 #include "cscore/cta/lifecycle_yaml.h"
+#include "cscore/engine/engine.h"
 #include "cscore/escalation/organisation_yaml.h"
 #include "cscore/health/scorecard_yaml.h"
 #include "cscore/risk/risk_yaml.h"
@@ -99,7 +100,8 @@ ConfigCheck CheckConfigDir(const std::string& dir) {
     } else if (name == "risk.yaml") {
       s = LoadRiskScorecardFile(f).status();
     } else if (name == "rules.yaml") {
-      s = LoadRulesFile(f).status();
+      const std::string_view extra[] = {"playbooks", "timed"};
+      s = LoadRulesFile(f, extra).status();
     } else if (name == "organisation.yaml") {
       organisation = f;
       s = LoadOrganisationFile(f).status();
@@ -114,6 +116,13 @@ ConfigCheck CheckConfigDir(const std::string& dir) {
   // Policies name people and teams of the organisation: check the two together.
   if (organisation_ok && policies_ok) {
     if (absl::Status s = LoadEscalation(organisation, policies).status(); !s.ok()) {
+      check.errors.push_back(std::move(s));
+    }
+  }
+  // Each file is sound: now what the engine reads across them (engine.yaml, rules.yaml's
+  // playbooks and timed CTAs, CTA types and playbooks named by rules, admins...).
+  if (check.ok()) {
+    if (absl::Status s = LoadEngineOptions(dir).status(); !s.ok()) {
       check.errors.push_back(std::move(s));
     }
   }

@@ -170,8 +170,10 @@ absl::StatusOr<const Escalator::CompiledPolicy*> Escalator::Route(
     pinned_id = state->policy_id;
     pinned_version = state->policy_version;
   }
-  const int domain = RiskDomainIndex(cta.domain);
-  if (domain < 0) {
+  // A CTA outside the risk scorecard (no domain) routes to policies that cover every domain.
+  const bool no_domain = cta.domain.empty() || cta.domain == "none";
+  const int domain = no_domain ? -1 : RiskDomainIndex(cta.domain);
+  if (domain < 0 && !no_domain) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "cta %d (account %s): unknown risk domain '%s'", cta.id, cta.account_id, cta.domain));
   }
@@ -185,7 +187,8 @@ absl::StatusOr<const Escalator::CompiledPolicy*> Escalator::Route(
     }
     const bool last_of_group = i + 1 == ps.size() || ps[i + 1].group != p.group;
     if (!last_of_group || best == nullptr) continue;
-    if (!pinned_id.empty() || ((best->domains >> domain & 1u) != 0 && cta.arr >= best->min_arr)) {
+    const bool covers = domain < 0 ? best->domains == ~0u : (best->domains >> domain & 1u) != 0;
+    if (!pinned_id.empty() || (covers && cta.arr >= best->min_arr)) {
       return best;
     }
     best = nullptr;
@@ -210,7 +213,7 @@ absl::Status Escalator::ChainInto(const CtaEscalationInput& cta, absl::Time at,
     return absl::InvalidArgumentError(absl::StrFormat("cta %d (account %s): unknown owner '%s'",
                                                       cta.id, cta.account_id, cta.owner));
   }
-  const int domain = RiskDomainIndex(cta.domain);
+  const int domain = RiskDomainIndex(cta.domain);  // -1: no domain, no domain owner
   const int flags = FlagsOf(cta);
   out.cta_id = cta.id;
   out.policy_id = p.id;
@@ -259,7 +262,9 @@ absl::Status Escalator::ChainInto(const CtaEscalationInput& cta, absl::Time at,
             if (org.manager(*owner) != kNoId) targets.push_back({false, org.manager(*owner)});
             break;
           case TargetDef::Kind::kDomainOwner:
-            for (TeamId team : org.domain_owners(domain)) add_team(team);
+            if (domain >= 0) {
+              for (TeamId team : org.domain_owners(domain)) add_team(team);
+            }
             break;
         }
       }

@@ -145,6 +145,15 @@ absl::CivilDay NextCheckin(absl::CivilDay since, int cadence_months, absl::Civil
   }
 }
 
+std::vector<SponsorCadence> CheckInCadences(const SponsorPlan& plan) {
+  std::vector<SponsorCadence> out;
+  out.reserve(plan.assigned.size());
+  for (const SponsorAssignment& a : plan.assigned) {
+    out.push_back({a.account_id, a.sponsor_id, a.cadence_months});
+  }
+  return out;
+}
+
 int QuarterlyCapacity(double capacity_per_week) {
   return static_cast<int>(std::floor(13.0 * capacity_per_week + 1e-9));
 }

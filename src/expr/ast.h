@@ -117,7 +117,17 @@ class Variables {
   virtual Value Get(const Node& ident) const = 0;
 };
 
+// Work units one outermost macro may spend (iterations, literal elements, concatenated list
+// elements and 16-byte string chunks, nested macros included); beyond it the macro's result
+// is an error.
+inline constexpr uint64_t kEvalBudget = 1'000'000;
+
 Value Evaluate(const Node& root, const Variables& vars, const EvalContext& ctx);
+// A strict function call (not &&, ||, ?:, macros or the metric functions) on evaluated,
+// non-error arguments; `args` has room for 3 values.
+Value ApplyStrict(const Node& n, const Value* args, size_t argc, const EvalContext& ctx);
+// Whole days from `from` to `to`, rounded down; false when out of range.
+bool DaysBetween(absl::Time from, absl::Time to, int64_t& days);
 // Shared by the row and vector evaluators so both agree bit for bit.
 bool NumericCompare(const Value& a, const Value& b, int& result);
 

@@ -1,5 +1,8 @@
 // Static checking: resolves names and functions, infers result kinds, and reports unknown
 // identifiers and operand type mismatches at compile time with their position.
+#include <initializer_list>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
 #include "expr/ast.h"
 #include "re2/re2.h"
@@ -31,11 +34,9 @@ class Checker {
     if (check_) Error(n, std::move(msg));
   }
   int VarIndex(const std::string& name) {
-    for (size_t i = 0; i < vars_.size(); ++i) {
-      if (vars_[i] == name) return static_cast<int>(i);
-    }
-    vars_.push_back(name);
-    return static_cast<int>(vars_.size() - 1);
+    auto [it, inserted] = var_index_.try_emplace(name, static_cast<int>(vars_.size()));
+    if (inserted) vars_.push_back(name);
+    return it->second;
   }
 
   void Visit(Node& n) {
@@ -152,6 +153,7 @@ class Checker {
     Kind a = n.args.empty() ? Kind::kDyn : n.args[0]->type;
     Kind b = n.args.size() > 1 ? n.args[1]->type : Kind::kDyn;
     bool known = a != Kind::kDyn && b != Kind::kDyn;
+    if (!Overload(n)) return;
     switch (n.fn) {
       case kAdd:
       case kSub:
@@ -185,7 +187,19 @@ class Checker {
       }
       case kEq:
       case kNe:
+        // Numbers compare across int, uint and double; null compares with anything.
+        if (known && a != b && !(IsNumber(a) && IsNumber(b)) && a != Kind::kNull &&
+            b != Kind::kNull) {
+          TypeError(n, absl::StrFormat("no matching overload for '%s' applied to (%s, %s)", n.name,
+                                       KindName(a), KindName(b)));
+        }
+        n.type = Kind::kBool;
+        return;
       case kIn:
+        if (b != Kind::kDyn && b != Kind::kList && b != Kind::kMap) {
+          TypeError(n,
+                    absl::StrFormat("'in' needs a list or map on its right, not %s", KindName(b)));
+        }
         n.type = Kind::kBool;
         return;
       case kLt:
@@ -199,6 +213,9 @@ class Checker {
         n.type = Kind::kBool;
         return;
       case kIndex:
+        if (a != Kind::kDyn && a != Kind::kList && a != Kind::kMap) {
+          TypeError(n, absl::StrFormat("cannot index a value of type %s", KindName(a)));
+        }
         n.type = Kind::kDyn;
         return;
       case kSize:
@@ -264,6 +281,84 @@ class Checker {
     }
   }
 
+  // Argument count and argument kinds of the fixed-signature functions; false (with the
+  // error recorded when checking) when no overload can match.
+  bool Overload(const Node& n) {
+    using K = Kind;
+    auto argc = n.args.size();
+    auto count = [&](std::initializer_list<size_t> allowed) {
+      for (size_t c : allowed) {
+        if (c == argc) return true;
+      }
+      TypeError(n, absl::StrFormat("no matching overload for '%s' with %d argument%s", n.name, argc,
+                                   argc == 1 ? "" : "s"));
+      return false;
+    };
+    auto kinds = [&](size_t i, std::initializer_list<Kind> allowed) {
+      Kind k = n.args[i]->type;
+      if (k == K::kDyn) return true;
+      for (Kind a : allowed) {
+        if (a == k) return true;
+      }
+      TypeError(*n.args[i], absl::StrFormat("no matching overload for '%s' applied to %s", n.name,
+                                            KindName(k)));
+      return false;
+    };
+    switch (n.fn) {
+      case kNeg:
+      case kNot:
+        return count({1});
+      case kSize:
+        return count({1}) && kinds(0, {K::kString, K::kBytes, K::kList, K::kMap});
+      case kToInt:
+        return count({1}) && kinds(0, {K::kInt, K::kUint, K::kDouble, K::kString, K::kTimestamp});
+      case kToUint:
+        return count({1}) && kinds(0, {K::kInt, K::kUint, K::kDouble, K::kString});
+      case kToDouble:
+        return count({1}) && kinds(0, {K::kInt, K::kUint, K::kDouble, K::kString});
+      case kToString:
+        return count({1}) && kinds(0, {K::kInt, K::kUint, K::kDouble, K::kString, K::kBool,
+                                       K::kBytes, K::kTimestamp, K::kDuration});
+      case kToBytes:
+        return count({1}) && kinds(0, {K::kBytes, K::kString});
+      case kToBool:
+        return count({1}) && kinds(0, {K::kBool, K::kString});
+      case kToTimestamp:
+        return count({1}) && kinds(0, {K::kTimestamp, K::kString, K::kInt});
+      case kToDuration:
+        return count({1}) && kinds(0, {K::kDuration, K::kString});
+      case kType:
+      case kDyn:
+        return count({1});
+      case kDaysSince:
+      case kDaysUntil:
+        return count({1}) && kinds(0, {K::kTimestamp});
+      case kContains:
+      case kStartsWith:
+      case kEndsWith:
+      case kMatches:
+        return count({2});
+      case kGetHours:
+      case kGetMinutes:
+      case kGetSeconds:
+      case kGetMilliseconds:
+        if (!count({1, 2})) return false;
+        if (argc == 2) return kinds(0, {K::kTimestamp}) && kinds(1, {K::kString});
+        return kinds(0, {K::kTimestamp, K::kDuration});
+      case kGetFullYear:
+      case kGetMonth:
+      case kGetDayOfYear:
+      case kGetDayOfMonth:
+      case kGetDate:
+      case kGetDayOfWeek:
+        if (!count({1, 2})) return false;
+        if (argc == 2 && !kinds(1, {K::kString})) return false;
+        return kinds(0, {K::kTimestamp});
+      default:
+        return true;
+    }
+  }
+
   Kind Arith(Node& n, Kind a, Kind b) {
     if (a == Kind::kDyn || b == Kind::kDyn) return Kind::kDyn;
     if (a == b) {
@@ -296,6 +391,7 @@ class Checker {
   std::vector<std::string>& vars_;
   bool check_;
   std::vector<std::string> scope_;
+  absl::flat_hash_map<std::string, int> var_index_;
   absl::Status status_;
 };
 

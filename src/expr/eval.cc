@@ -2,6 +2,7 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "expr/ast.h"
@@ -536,6 +537,131 @@ Value Metric(int fn, const Node& n, const Value& days, const EvalContext& ctx) {
   return Value::Double(*r);
 }
 
+// Strict functions: every argument is already evaluated and none is an error. Shared by the
+// row evaluator and the vector evaluator's per-row calls, so both agree exactly.
+Value ApplyStrictImpl(const Node& n, const Value* args, size_t argc, const EvalContext& ctx) {
+  if (n.fn == kUnknownFn) return Value::Error("unbound function '" + n.name + "'");
+  const Value& a = args[0];
+  if (argc == 1) {
+    switch (n.fn) {
+      case kNeg:
+        if (a.kind() == Kind::kInt) {
+          if (a.int_value() == std::numeric_limits<int64_t>::min()) return Overflow();
+          return Value::Int(-a.int_value());
+        }
+        if (a.kind() == Kind::kDouble) return Value::Double(-a.double_value());
+        if (a.kind() == Kind::kDuration) return CheckedDuration(-a.duration_value());
+        return NoOverload("-_", a);
+      case kNot:
+        if (a.kind() == Kind::kBool) return Value::Bool(!a.bool_value());
+        return NoOverload("!_", a);
+      case kSize:
+        return Size(a);
+      case kToInt:
+        return ToInt(a);
+      case kToUint:
+        return ToUint(a);
+      case kToDouble:
+        return ToDouble(a);
+      case kToString:
+        return ToString(a);
+      case kToBytes:
+        if (a.kind() == Kind::kBytes) return a;
+        if (a.kind() == Kind::kString) return Value::BytesOf(a.string_value());
+        return NoOverload("bytes", a);
+      case kToBool:
+        return ToBool(a);
+      case kToTimestamp:
+        return ToTimestamp(a);
+      case kToDuration:
+        return ToDuration(a);
+      case kType:
+        return TypeOf(a);
+      case kDyn:
+        return a;
+      case kGetFullYear:
+      case kGetMonth:
+      case kGetDayOfYear:
+      case kGetDayOfMonth:
+      case kGetDate:
+      case kGetDayOfWeek:
+      case kGetHours:
+      case kGetMinutes:
+      case kGetSeconds:
+      case kGetMilliseconds:
+        return TimeAccessor(n.fn, a, nullptr);
+      case kDaysSince:
+      case kDaysUntil: {
+        if (a.kind() != Kind::kTimestamp) return NoOverload(n.name, a);
+        int64_t days = 0;
+        bool ok = n.fn == kDaysSince ? DaysBetween(a.timestamp_value(), ctx.now, days)
+                                     : DaysBetween(ctx.now, a.timestamp_value(), days);
+        if (!ok) return Value::Error(n.name + "(): the time lies outside the supported range");
+        return Value::Int(days);
+      }
+      default:
+        break;
+    }
+  } else if (argc == 2) {
+    const Value& b = args[1];
+    switch (n.fn) {
+      case kAdd:
+      case kSub:
+      case kMul:
+      case kDiv:
+      case kMod:
+        return Arith(n.fn, a, b);
+      case kEq:
+        return Value::Bool(Equal(a, b));
+      case kNe:
+        return Value::Bool(!Equal(a, b));
+      case kLt:
+      case kLe:
+      case kGt:
+      case kGe:
+        return Compare(n.fn, a, b);
+      case kIndex:
+        return Index(a, b);
+      case kIn:
+        return In(a, b);
+      case kContains:
+      case kStartsWith:
+      case kEndsWith:
+      case kMatches:
+        return StringPred(n.fn, a, b, n);
+      case kGetFullYear:
+      case kGetMonth:
+      case kGetDayOfYear:
+      case kGetDayOfMonth:
+      case kGetDate:
+      case kGetDayOfWeek:
+      case kGetHours:
+      case kGetMinutes:
+      case kGetSeconds:
+      case kGetMilliseconds:
+        return TimeAccessor(n.fn, a, &b);
+      default:
+        break;
+    }
+  }
+  return Value::Error(
+      absl::StrFormat("no matching overload for '%s' with %d arguments", n.name, argc));
+}
+// Map keys (int, uint, string, bool) in a form where equal CEL keys are equal strings.
+std::string CanonicalKey(const Value& k) {
+  switch (k.kind()) {
+    case Kind::kInt:
+      if (k.int_value() < 0) return absl::StrFormat("-%d", k.int_value());
+      return absl::StrFormat("n%d", k.int_value());
+    case Kind::kUint:
+      return absl::StrFormat("n%d", k.uint_value());
+    case Kind::kBool:
+      return k.bool_value() ? "t" : "f";
+    default:
+      return "s" + k.string_value();
+  }
+}
+
 struct Frame {
   std::string_view name;
   const Value* value;
@@ -564,6 +690,7 @@ class Evaluator {
         return *v;
       }
       case NodeKind::kList: {
+        if (!Charge(n.args.size())) return BudgetError();
         ValueList out;
         out.reserve(n.args.size());
         for (const auto& a : n.args) {
@@ -573,7 +700,9 @@ class Evaluator {
         return Value::List(std::move(out));
       }
       case NodeKind::kMap: {
+        if (!Charge(n.args.size())) return BudgetError();
         ValueMap out;
+        absl::flat_hash_set<std::string> seen;
         for (size_t i = 0; i + 1 < n.args.size(); i += 2) {
           Value k = Eval(*n.args[i]);
           if (k.is_error()) return k;
@@ -583,8 +712,9 @@ class Evaluator {
           }
           Value v = Eval(*n.args[i + 1]);
           if (v.is_error()) return v;
-          for (const auto& [ek, ev] : out) {
-            if (Equal(ek, k)) return Value::Error("duplicate map key " + k.DebugString());
+          // A hash of canonical keys keeps a large literal linear (1 == 1u: same key).
+          if (!seen.insert(CanonicalKey(k)).second) {
+            return Value::Error("duplicate map key " + k.DebugString());
           }
           out.emplace_back(std::move(k), std::move(v));
         }
@@ -624,7 +754,21 @@ class Evaluator {
     return NoOverload(is_and ? "_&&_" : "_||_", l, r);
   }
 
+  // Each outermost macro gets its own budget, so an expression evaluated as a whole (rows)
+  // and in parts (the vector path runs each macro on its own) errs on exactly the same rows.
   Value Comprehension(const Node& n) {
+    if (comp_depth_ == 0) {
+      budget_ = kEvalBudget;
+      exhausted_ = false;
+    }
+    ++comp_depth_;
+    Value r = ComprehensionBody(n);
+    --comp_depth_;
+    if (comp_depth_ == 0 && exhausted_) return BudgetError();
+    return r;
+  }
+
+  Value ComprehensionBody(const Node& n) {
     Value range = Eval(*n.args[0]);
     if (range.is_error()) return range;
     ValueList keys;
@@ -643,6 +787,7 @@ class Evaluator {
     Value pending;  // first error seen by all/exists, returned unless another element decides
     bool has_pending = false;
     for (const Value& item : *items) {
+      if (!Charge(1)) return BudgetError();
       scope_.push_back({n.name, &item});
       // map(x, filter, transform) only transforms the elements the filter keeps.
       Value keep = Value::Bool(true);
@@ -723,116 +868,47 @@ class Evaluator {
       args[i] = Eval(*n.args[i]);
       if (args[i].is_error()) return args[i];
     }
-    if (n.fn == kUnknownFn) return Value::Error("unbound function '" + n.name + "'");
-    const Value& a = args[0];
-    if (argc == 1) {
-      switch (n.fn) {
-        case kNeg:
-          if (a.kind() == Kind::kInt) {
-            if (a.int_value() == std::numeric_limits<int64_t>::min()) return Overflow();
-            return Value::Int(-a.int_value());
-          }
-          if (a.kind() == Kind::kDouble) return Value::Double(-a.double_value());
-          if (a.kind() == Kind::kDuration) return CheckedDuration(-a.duration_value());
-          return NoOverload("-_", a);
-        case kNot:
-          if (a.kind() == Kind::kBool) return Value::Bool(!a.bool_value());
-          return NoOverload("!_", a);
-        case kSize:
-          return Size(a);
-        case kToInt:
-          return ToInt(a);
-        case kToUint:
-          return ToUint(a);
-        case kToDouble:
-          return ToDouble(a);
-        case kToString:
-          return ToString(a);
-        case kToBytes:
-          if (a.kind() == Kind::kBytes) return a;
-          if (a.kind() == Kind::kString) return Value::BytesOf(a.string_value());
-          return NoOverload("bytes", a);
-        case kToBool:
-          return ToBool(a);
-        case kToTimestamp:
-          return ToTimestamp(a);
-        case kToDuration:
-          return ToDuration(a);
-        case kType:
-          return TypeOf(a);
-        case kDyn:
-          return a;
-        case kGetFullYear:
-        case kGetMonth:
-        case kGetDayOfYear:
-        case kGetDayOfMonth:
-        case kGetDate:
-        case kGetDayOfWeek:
-        case kGetHours:
-        case kGetMinutes:
-        case kGetSeconds:
-        case kGetMilliseconds:
-          return TimeAccessor(n.fn, a, nullptr);
-        case kDaysSince:
-        case kDaysUntil: {
-          if (a.kind() != Kind::kTimestamp) return NoOverload(n.name, a);
-          absl::Duration d =
-              n.fn == kDaysSince ? ctx_.now - a.timestamp_value() : a.timestamp_value() - ctx_.now;
-          return Value::Int(
-              static_cast<int64_t>(std::floor(absl::FDivDuration(d, absl::Hours(24)))));
-        }
-        default:
-          break;
-      }
-    } else if (argc == 2) {
-      const Value& b = args[1];
-      switch (n.fn) {
-        case kAdd:
-        case kSub:
-        case kMul:
-        case kDiv:
-        case kMod:
-          return Arith(n.fn, a, b);
-        case kEq:
-          return Value::Bool(Equal(a, b));
-        case kNe:
-          return Value::Bool(!Equal(a, b));
-        case kLt:
-        case kLe:
-        case kGt:
-        case kGe:
-          return Compare(n.fn, a, b);
-        case kIndex:
-          return Index(a, b);
-        case kIn:
-          return In(a, b);
-        case kContains:
-        case kStartsWith:
-        case kEndsWith:
-        case kMatches:
-          return StringPred(n.fn, a, b, n);
-        case kGetFullYear:
-        case kGetMonth:
-        case kGetDayOfYear:
-        case kGetDayOfMonth:
-        case kGetDate:
-        case kGetDayOfWeek:
-        case kGetHours:
-        case kGetMinutes:
-        case kGetSeconds:
-        case kGetMilliseconds:
-          return TimeAccessor(n.fn, a, &b);
-        default:
-          break;
-      }
+    if (n.fn == kAdd && argc == 2 && !Charge(ConcatCost(args[0]) + ConcatCost(args[1]))) {
+      return BudgetError();
     }
-    return Value::Error(
-        absl::StrFormat("no matching overload for '%s' with %d arguments", n.name, argc));
+    return ApplyStrictImpl(n, args, argc, ctx_);
   }
 
   const Variables& vars_;
   const EvalContext& ctx_;
   std::vector<Frame> scope_;
+  int comp_depth_ = 0;
+  uint64_t budget_ = kEvalBudget;
+  bool exhausted_ = false;
+
+  // Macros cannot loop, but nested comprehensions multiply and concatenation inside them
+  // grows; the budget keeps one macro's work and memory bounded. Outside macros the work is
+  // bounded by the size of the expression.
+  bool Charge(uint64_t units) {
+    if (comp_depth_ == 0) return true;
+    if (exhausted_ || units > budget_) {
+      exhausted_ = true;
+      budget_ = 0;
+      return false;
+    }
+    budget_ -= units;
+    return true;
+  }
+  static uint64_t ConcatCost(const Value& v) {
+    switch (v.kind()) {
+      case Kind::kString:
+        return v.string_value().size() / 16;
+      case Kind::kBytes:
+        return v.bytes_value().size() / 16;
+      case Kind::kList:
+        return v.list_value().size();
+      default:
+        return 0;
+    }
+  }
+  static Value BudgetError() {
+    return Value::Error(absl::StrFormat("evaluation exceeded its budget of %d steps", kEvalBudget));
+  }
 };
 
 }  // namespace
@@ -891,6 +967,19 @@ int FunctionId(std::string_view name) {
     if (name == n) return id;
   }
   return kUnknownFn;
+}
+
+bool DaysBetween(absl::Time from, absl::Time to, int64_t& days) {
+  // Whole days, rounded down, so a timestamp earlier today is 0 days since and a due date
+  // later today 0 days until. `now` comes from the caller and may be infinite.
+  double q = std::floor(absl::FDivDuration(to - from, absl::Hours(24)));
+  if (!(q > -1e15 && q < 1e15)) return false;
+  days = static_cast<int64_t>(q);
+  return true;
+}
+
+Value ApplyStrict(const Node& n, const Value* args, size_t argc, const EvalContext& ctx) {
+  return ApplyStrictImpl(n, args, argc, ctx);
 }
 
 Value Evaluate(const Node& root, const Variables& vars, const EvalContext& ctx) {

@@ -1,8 +1,11 @@
 // Hand-written lexer and recursive-descent parser for CEL's grammar (cel-spec langdef).
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "expr/ast.h"
@@ -15,10 +18,13 @@ enum class Tok : uint8_t { kEnd, kInt, kUint, kDouble, kString, kBytes, kIdent, 
 struct Token {
   Tok kind = Tok::kEnd;
   int pos = 0;
+  int end = 0;       // one past the token's last byte
   std::string text;  // identifier / punctuation / decoded string
   uint64_t u = 0;    // int magnitude or uint
   double d = 0;
 };
+
+constexpr int kMaxDepthCap = 1000;
 
 struct Failure {
   int pos;
@@ -98,6 +104,13 @@ class Lexer {
   explicit Lexer(std::string_view src) : src_(src) {}
 
   absl::StatusOr<Token> Next(Failure& fail, bool& ok) {
+    absl::StatusOr<Token> t = NextToken(fail, ok);
+    if (t.ok()) t->end = static_cast<int>(i_);
+    return t;
+  }
+
+ private:
+  absl::StatusOr<Token> NextToken(Failure& fail, bool& ok) {
     ok = true;
     SkipSpace();
     Token t;
@@ -152,7 +165,6 @@ class Lexer {
     return t;
   }
 
- private:
   void SkipSpace() {
     while (i_ < src_.size()) {
       char c = src_[i_];
@@ -368,13 +380,13 @@ bool IsReserved(std::string_view s) {
 
 class Parser {
  public:
-  Parser(std::string_view src, const ParseLimits& limits) : lex_(src), limits_(limits) {}
+  Parser(std::string_view src, const ParseLimits& limits) : src_(src), lex_(src), limits_(limits) {}
 
   bool Run(NodePtr& out) {
     if (!Advance()) return false;
     out = Expr();
-    if (!out) return false;
-    if (tok_.kind != Tok::kEnd) return Fail(tok_.pos, "unexpected token '" + tok_.text + "'");
+    if (!out || failed_) return false;
+    if (tok_.kind != Tok::kEnd) return Fail(tok_.pos, "unexpected token " + Shown(tok_));
     return true;
   }
   Failure failure;
@@ -406,7 +418,7 @@ class Parser {
     if (!Is(p)) {
       return Fail(tok_.pos, absl::StrFormat("expected '%s' but found %s", p,
                                             tok_.kind == Tok::kEnd ? std::string("end of input")
-                                                                   : "'" + tok_.text + "'"));
+                                                                   : Shown(tok_)));
     }
     return Advance();
   }
@@ -433,13 +445,24 @@ class Parser {
     }
     return true;
   }
-  NodePtr Call(int pos, std::string fn, NodePtr a, NodePtr b = nullptr, NodePtr c = nullptr) {
+  // An operator call; a null operand means parsing it failed, which fails the call too.
+  NodePtr Call(int pos, std::string fn, NodePtr a) { return CallN(pos, std::move(fn), {&a}); }
+  NodePtr Call(int pos, std::string fn, NodePtr a, NodePtr b) {
+    return CallN(pos, std::move(fn), {&a, &b});
+  }
+  NodePtr Call(int pos, std::string fn, NodePtr a, NodePtr b, NodePtr c) {
+    return CallN(pos, std::move(fn), {&a, &b, &c});
+  }
+  NodePtr CallN(int pos, std::string fn, std::initializer_list<NodePtr*> operands) {
+    for (NodePtr* o : operands) {
+      if (!*o) return nullptr;
+    }
     auto n = Make(NodeKind::kCall, pos);
     if (!n) return nullptr;
     n->name = std::move(fn);
-    if (!Attach(*n, std::move(a))) return nullptr;
-    if (b && !Attach(*n, std::move(b))) return nullptr;
-    if (c && !Attach(*n, std::move(c))) return nullptr;
+    for (NodePtr* o : operands) {
+      if (!Attach(*n, std::move(*o))) return nullptr;
+    }
     return n;
   }
 
@@ -471,23 +494,34 @@ class Parser {
     }
     return cond;
   }
-  NodePtr Or() {
-    NodePtr l = And();
-    while (l && Is("||")) {
-      int pos = tok_.pos;
+  // `a || b || c ...` becomes a balanced tree, as in cel-go: && and || are associative and
+  // commutative over errors, and a long flat chain then stays far below the depth limit.
+  NodePtr Or() { return Chain("||", "_||_", &Parser::And); }
+  NodePtr And() { return Chain("&&", "_&&_", &Parser::Relation); }
+  NodePtr Chain(const char* op, const char* fn, NodePtr (Parser::*term)()) {
+    NodePtr first = (this->*term)();
+    if (!first || !Is(op)) return first;
+    std::vector<NodePtr> terms;
+    std::vector<int> ops;
+    terms.push_back(std::move(first));
+    while (Is(op)) {
+      ops.push_back(tok_.pos);
       if (!Advance()) return nullptr;
-      l = Call(pos, "_||_", std::move(l), And());
+      NodePtr next = (this->*term)();
+      if (!next) return nullptr;
+      terms.push_back(std::move(next));
     }
-    return l;
+    return Balance(terms, ops, 0, terms.size() - 1, fn);
   }
-  NodePtr And() {
-    NodePtr l = Relation();
-    while (l && Is("&&")) {
-      int pos = tok_.pos;
-      if (!Advance()) return nullptr;
-      l = Call(pos, "_&&_", std::move(l), Relation());
-    }
-    return l;
+  NodePtr Balance(std::vector<NodePtr>& terms, const std::vector<int>& ops, size_t lo, size_t hi,
+                  const char* fn) {
+    if (lo == hi) return std::move(terms[lo]);
+    size_t mid = lo + (hi - lo) / 2;
+    NodePtr left = Balance(terms, ops, lo, mid, fn);
+    if (!left) return nullptr;
+    NodePtr right = Balance(terms, ops, mid + 1, hi, fn);
+    if (!right) return nullptr;
+    return Call(ops[mid], fn, std::move(left), std::move(right));
   }
   NodePtr Relation() {
     NodePtr l = Addition();
@@ -535,14 +569,16 @@ class Parser {
     return l;
   }
   NodePtr Unary() {
-    DepthGuard g(this);
-    if (!g.ok) return nullptr;
     if (Is("!")) {
+      DepthGuard g(this);
+      if (!g.ok) return nullptr;
       int pos = tok_.pos;
       if (!Advance()) return nullptr;
       return Call(pos, "!_", Unary());
     }
     if (Is("-")) {
+      DepthGuard g(this);
+      if (!g.ok) return nullptr;
       int pos = tok_.pos;
       if (!Advance()) return nullptr;
       // A negative int literal is one constant, so -9223372036854775808 is representable.
@@ -571,9 +607,15 @@ class Parser {
     while (true) {
       if (!Attach(call, Expr())) return false;
       if (Accept(close)) return true;
-      if (!Expect(",")) return false;
+      if (!ExpectSeparator(close)) return false;
       if (Accept(close)) return true;  // trailing comma
     }
+  }
+  bool ExpectSeparator(const char* close) {
+    if (Is(",")) return Advance();
+    return Fail(tok_.pos, absl::StrFormat(
+                              "expected ',' or '%s' but found %s", close,
+                              tok_.kind == Tok::kEnd ? std::string("end of input") : Shown(tok_)));
   }
   NodePtr Member(NodePtr n) {
     while (n) {
@@ -641,8 +683,6 @@ class Parser {
     return call;
   }
   NodePtr Primary() {
-    DepthGuard g(this);
-    if (!g.ok) return nullptr;
     Token t = tok_;
     switch (t.kind) {
       case Tok::kEnd:
@@ -730,7 +770,7 @@ class Parser {
       while (true) {
         if (!Attach(*n, Expr()) || !Expect(":") || !Attach(*n, Expr())) return nullptr;
         if (Accept("}")) return n;
-        if (!Expect(",")) return nullptr;
+        if (!ExpectSeparator("}")) return nullptr;
         if (Accept("}")) return n;
       }
     }
@@ -742,10 +782,20 @@ class Parser {
       }
       return Primary();
     }
-    Fail(t.pos, "unexpected token '" + t.text + "'");
+    Fail(t.pos, "unexpected token " + Shown(t));
     return nullptr;
   }
 
+  // A token as written in the source (numbers and strings included), quoted and shortened.
+  std::string Shown(const Token& t) const {
+    std::string_view raw = src_.substr(t.pos, std::max(0, t.end - t.pos));
+    std::string s(raw.substr(0, 40));
+    if (raw.size() > 40) s += "...";
+    if (t.kind == Tok::kString || t.kind == Tok::kBytes) return s;  // already quoted
+    return "'" + s + "'";
+  }
+
+  std::string_view src_;
   Lexer lex_;
   ParseLimits limits_;
   Token tok_;
@@ -782,13 +832,18 @@ std::string FormatError(std::string_view source, int pos, std::string_view messa
 absl::StatusOr<NodePtr> Parse(std::string_view source, const ParseLimits& limits) {
   if (source.size() > limits.max_source_bytes) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("1:1: expression is %d bytes, more than the limit of %d", source.size(),
-                        limits.max_source_bytes));
+        FormatError(source.substr(0, 1000), 0,
+                    absl::StrFormat("expression is %d bytes, more than the limit of %d",
+                                    source.size(), limits.max_source_bytes)));
   }
   if (int bad = FindInvalidUtf8(source); bad >= 0) {
     return absl::InvalidArgumentError(FormatError(source, bad, "invalid UTF-8 in expression"));
   }
-  Parser p(source, limits);
+  ParseLimits capped = limits;
+  // Whatever the caller asks, recursion stays well inside a thread's stack (also under
+  // sanitizers, whose frames are larger).
+  capped.max_depth = std::clamp(limits.max_depth, 1, kMaxDepthCap);
+  Parser p(source, capped);
   NodePtr root;
   if (!p.Run(root)) {
     return absl::InvalidArgumentError(FormatError(source, p.failure.pos, p.failure.message));

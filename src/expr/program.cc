@@ -1,4 +1,5 @@
 // Compile, the Environment, and row-at-a-time evaluation (activations and frames).
+#include <algorithm>
 #include <cmath>
 #include <thread>
 
@@ -166,6 +167,12 @@ void Store(ResultColumn& r, size_t row, const Value& v) {
     r.values[row] = v;
     return;
   }
+  if (v.kind() != r.kind) {
+    // Only an unchecked expression over a frame whose column types differ from the
+    // declarations gets here; the row reads as an error rather than a misread value.
+    r.status[row] = RowStatus::kError;
+    return;
+  }
   switch (r.kind) {
     case Kind::kBool:
       r.b[row] = v.bool_value();
@@ -203,20 +210,19 @@ void ParallelRanges(size_t rows, int threads, const std::function<void(size_t, s
 
 void Finish(ResultColumn& r, const Program::Impl& p, const AccountFrame& frame,
             const std::vector<const Column*>& cols, const EvalContext& ctx) {
-  r.num_errors = 0;
-  for (size_t i = 0; i < r.size(); ++i) {
-    if (r.status[i] != RowStatus::kError) continue;
-    if (r.num_errors++ == 0) {
-      // The message comes from the row evaluator so both paths report the same text.
-      FrameVars vars(cols, frame.ids());
-      vars.set_row(i);
-      EvalContext c = ctx;
-      c.account = i;
-      Value v = Evaluate(*p.root, vars, c);
-      r.first_error = absl::StrFormat("account '%s': %s", frame.ids()[i],
-                                      v.is_error() ? v.error_message() : "error");
-    }
-  }
+  r.num_errors =
+      static_cast<size_t>(std::count(r.status.begin(), r.status.end(), RowStatus::kError));
+  if (r.num_errors == 0) return;
+  size_t i = static_cast<size_t>(std::find(r.status.begin(), r.status.end(), RowStatus::kError) -
+                                 r.status.begin());
+  // The message comes from the row evaluator so both paths report the same text.
+  FrameVars vars(cols, frame.ids());
+  vars.set_row(i);
+  EvalContext c = ctx;
+  c.account = i;
+  Value v = Evaluate(*p.root, vars, c);
+  r.first_error = absl::StrFormat("account '%s': %s", frame.ids()[i],
+                                  v.is_error() ? v.error_message() : "error");
 }
 
 }  // namespace internal
@@ -224,6 +230,36 @@ void Finish(ResultColumn& r, const Program::Impl& p, const AccountFrame& frame,
 Kind Program::result_kind() const { return impl_->result_kind; }
 const std::string& Program::source() const { return impl_->source; }
 bool Program::vectorized() const { return impl_->vector != nullptr; }
+
+std::vector<std::pair<std::string, int64_t>> Program::metric_windows() const {
+  std::vector<std::pair<std::string, int64_t>> out;
+  std::vector<const Node*> todo = {impl_->root.get()};
+  while (!todo.empty()) {
+    const Node* n = todo.back();
+    todo.pop_back();
+    for (auto it = n->args.rbegin(); it != n->args.rend(); ++it) todo.push_back(it->get());
+    bool metric_fn = n->kind == internal::NodeKind::kCall &&
+                     (n->fn == internal::kAvg || n->fn == internal::kSum ||
+                      n->fn == internal::kTrend || n->fn == internal::kPctChange);
+    if (!metric_fn || n->args.size() != 2) continue;
+    const Node& m = *n->args[0];
+    const Node& d = *n->args[1];
+    std::string name = m.kind == internal::NodeKind::kIdent ? m.name
+                       : m.constant.kind() == Kind::kString ? m.constant.string_value()
+                                                            : "";
+    if (name.empty()) continue;
+    int64_t days = d.kind == internal::NodeKind::kConst && d.constant.kind() == Kind::kInt
+                       ? std::max<int64_t>(0, d.constant.int_value())
+                       : 0;
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first == name; });
+    if (it == out.end()) {
+      out.emplace_back(name, days);
+    } else {
+      it->second = std::max(it->second, days);
+    }
+  }
+  return out;
+}
 
 Value Program::Evaluate(const Activation& activation, const EvalContext& ctx) const {
   internal::ActivationVars vars(activation);
@@ -267,14 +303,20 @@ absl::StatusOr<ResultColumn> Program::EvaluateFrame(const AccountFrame& frame,
   if (impl_->vector == nullptr) return EvaluateFrameRowwise(frame, history, ctx, options);
   auto cols = internal::BindColumns(*impl_, frame);
   if (!cols.ok()) return cols.status();
-  size_t rows = frame.num_rows();
-  ResultColumn r = internal::MakeResult(impl_->result_kind, rows);
-  size_t batch = std::max<size_t>(64, options.batch_size);
-  internal::ParallelRanges(rows, options.threads, [&](size_t b, size_t e) {
-    internal::RunVector(*impl_->vector, *cols, ctx, b, e, batch, r);
-  });
+  if (history != nullptr && history->num_accounts() != frame.num_rows()) {
+    return absl::InvalidArgumentError(absl::StrFormat("history has %d accounts, the frame %d rows",
+                                                      history->num_accounts(), frame.num_rows()));
+  }
   EvalContext c = ctx;
   c.history = history;
+  internal::BoundVectorPtr bound = internal::BindVector(*impl_->vector, *impl_, frame, *cols, c);
+  if (bound == nullptr) return EvaluateFrameRowwise(frame, history, ctx, options);
+  size_t rows = frame.num_rows();
+  ResultColumn r = internal::MakeResult(impl_->result_kind, rows);
+  size_t batch = std::clamp<size_t>(options.batch_size, 64, 65536);
+  internal::ParallelRanges(rows, options.threads, [&](size_t b, size_t e) {
+    internal::RunVector(*bound, b, e, batch, r);
+  });
   internal::Finish(r, *impl_, frame, *cols, c);
   return r;
 }
@@ -294,7 +336,7 @@ absl::StatusOr<Program> Compile(std::string_view source, const Environment& env,
       impl->result_kind != Kind::kDouble && impl->result_kind != Kind::kTimestamp) {
     impl->result_kind = Kind::kDyn;  // results kept as Values
   }
-  impl->vector = internal::PlanVector(*impl->root, env);
+  impl->vector = internal::PlanVector(*impl->root, env, impl->vars);
   Program p;
   p.impl_ = std::move(impl);
   return p;

@@ -45,12 +45,34 @@ class FrameVars : public Variables {
 
 Value CellValue(const Column& c, size_t row, std::span<const std::string> ids);
 
-// Null when the expression has a part the vector evaluator does not cover.
-std::unique_ptr<const VectorPlan, VectorPlanDeleter> PlanVector(const Node& root,
-                                                                const Environment& env);
-// Evaluates rows [begin, end) in batches into `out` (typed vectors and status).
-void RunVector(const VectorPlan& plan, const std::vector<const Column*>& cols,
-               const EvalContext& ctx, size_t begin, size_t end, size_t batch, ResultColumn& out);
+ResultColumn MakeResult(Kind kind, size_t rows);
+// Stores one row's value; a value that does not fit the column's kind becomes an error row.
+void Store(ResultColumn& r, size_t row, const Value& v);
+
+// Null when the whole expression needs the row evaluator (its root cannot vectorize).
+// `vars` are the program's free variables (Node::var order).
+std::unique_ptr<const VectorPlan, VectorPlanDeleter> PlanVector(
+    const Node& root, const Environment& env, const std::vector<std::string>& vars);
+
+// Everything one EvaluateFrame call needs besides the rows: the columns, the lookup tables
+// over categorical dictionaries, the metric windows. Read-only while threads run.
+struct BoundVector;
+struct BoundVectorDeleter {
+  void operator()(const BoundVector* b) const;
+};
+using BoundVectorPtr = std::unique_ptr<const BoundVector, BoundVectorDeleter>;
+// Null when this frame does not fit the plan (a column of another type than declared, a
+// lookup result of an unexpected kind): the caller then evaluates row by row.
+BoundVectorPtr BindVector(const VectorPlan& plan, const Program::Impl& program,
+                          const AccountFrame& frame, const std::vector<const Column*>& cols,
+                          const EvalContext& ctx);
+// Evaluates rows [begin, end) in batches into `out`; rows that err in a kDyn result get the
+// row evaluator's error value, so both paths store the same values.
+void RunVector(const BoundVector& bound, size_t begin, size_t end, size_t batch, ResultColumn& out);
+
+// Test hook: when true, && || and ?: always evaluate their right side / branches on a
+// selection vector, so the selection code is exercised by cheap expressions too.
+void SetForceSelection(bool force);
 
 }  // namespace internal
 }  // namespace cscore::cel

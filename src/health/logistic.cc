@@ -34,33 +34,94 @@ double Objective(const Eigen::VectorXd& eta, std::span<const uint8_t> y,
   return loss + 0.5 * inv_c * coef.squaredNorm();
 }
 
-// Gradient and Hessian over (intercept, coef...), in one blocked pass over the rows:
-// each block is copied once, used for X^T r, then scaled by sqrt(w) and rank-updated.
+// The gradient and Hessian over (intercept, coef...) are accumulated block by block: each
+// block of rows is copied once, used for X^T r, then scaled by sqrt(w) and rank-updated.
+struct HessianScratch {
+  Eigen::MatrixXd block;
+  Eigen::VectorXd r, sw;
+};
+
+void StartGradientHessian(Eigen::Index n, Eigen::Index p, HessianScratch& sc, Eigen::VectorXd& grad,
+                          Eigen::MatrixXd& hess) {
+  grad.setZero(p + 1);
+  hess.setZero(p + 1, p + 1);
+  sc.block.resize(std::min(kBlockRows, n), p + 1);
+  sc.r.resize(sc.block.rows());
+  sc.sw.resize(sc.block.rows());
+}
+
+// Rows [r0, r0 + nb), whose residuals and sqrt-weights are in sc.r and sc.sw.
+void AddBlock(const Eigen::Ref<const Eigen::MatrixXd>& x, Eigen::Index r0, Eigen::Index nb,
+              HessianScratch& sc, Eigen::VectorXd& grad, Eigen::MatrixXd& hess) {
+  const Eigen::Index p = x.cols();
+  auto b = sc.block.topRows(nb);
+  b.col(0).setOnes();
+  b.rightCols(p) = x.middleRows(r0, nb);
+  grad.noalias() += b.transpose() * sc.r.head(nb);
+  b = sc.sw.head(nb).asDiagonal() * b;
+  hess.selfadjointView<Eigen::Lower>().rankUpdate(b.transpose());
+}
+
+void FinishGradientHessian(const Eigen::VectorXd& coef, double inv_c, Eigen::VectorXd& grad,
+                           Eigen::MatrixXd& hess) {
+  const Eigen::Index p = coef.size();
+  hess.triangularView<Eigen::StrictlyUpper>() = hess.transpose();
+  grad.tail(p) += inv_c * coef;
+  hess.diagonal().tail(p).array() += inv_c;
+}
+
 void GradientHessian(const Eigen::Ref<const Eigen::MatrixXd>& x, std::span<const uint8_t> y,
                      const Eigen::VectorXd& eta, const Eigen::VectorXd& coef, double inv_c,
                      Eigen::VectorXd& grad, Eigen::MatrixXd& hess) {
   const Eigen::Index n = x.rows(), p = x.cols();
-  grad.setZero(p + 1);
-  hess.setZero(p + 1, p + 1);
-  Eigen::MatrixXd block(std::min(kBlockRows, n), p + 1);
-  Eigen::VectorXd r(block.rows()), sw(block.rows());
+  HessianScratch sc;
+  StartGradientHessian(n, p, sc, grad, hess);
   for (Eigen::Index r0 = 0; r0 < n; r0 += kBlockRows) {
     const Eigen::Index nb = std::min(kBlockRows, n - r0);
     for (Eigen::Index i = 0; i < nb; ++i) {
       double mu = Sigmoid(eta[r0 + i]);
-      r[i] = mu - (y[static_cast<size_t>(r0 + i)] ? 1.0 : 0.0);
-      sw[i] = std::sqrt(mu * (1.0 - mu));
+      sc.r[i] = mu - (y[static_cast<size_t>(r0 + i)] ? 1.0 : 0.0);
+      sc.sw[i] = std::sqrt(mu * (1.0 - mu));
     }
-    auto b = block.topRows(nb);
-    b.col(0).setOnes();
-    b.rightCols(p) = x.middleRows(r0, nb);
-    grad.noalias() += b.transpose() * r.head(nb);
-    b = sw.head(nb).asDiagonal() * b;
-    hess.selfadjointView<Eigen::Lower>().rankUpdate(b.transpose());
+    AddBlock(x, r0, nb, sc, grad, hess);
   }
-  hess.triangularView<Eigen::StrictlyUpper>() = hess.transpose();
-  grad.tail(p) += inv_c * coef;
-  hess.diagonal().tail(p).array() += inv_c;
+  FinishGradientHessian(coef, inv_c, grad, hess);
+}
+
+// A full Newton step tried in one pass over X instead of two: block by block, moves the
+// linear predictor to eta + X delta (into `trial_eta`), sums the log-loss there and
+// accumulates the gradient and Hessian at it, which the next iteration needs when the step
+// is accepted (nearly always for Newton on a logistic loss). Returns the penalised
+// objective at the trial point; the values are those of Objective() and GradientHessian()
+// at trial_eta, one exp() per row serving both.
+double TrialPass(const Eigen::Ref<const Eigen::MatrixXd>& x, std::span<const uint8_t> y,
+                 const Eigen::VectorXd& eta, const Eigen::VectorXd& delta,
+                 const Eigen::VectorXd& trial_coef, double inv_c, Eigen::VectorXd& trial_eta,
+                 Eigen::VectorXd& grad, Eigen::MatrixXd& hess) {
+  const Eigen::Index n = x.rows(), p = x.cols();
+  HessianScratch sc;
+  StartGradientHessian(n, p, sc, grad, hess);
+  trial_eta.resize(n);
+  double loss = 0.0;
+  for (Eigen::Index r0 = 0; r0 < n; r0 += kBlockRows) {
+    const Eigen::Index nb = std::min(kBlockRows, n - r0);
+    auto te = trial_eta.segment(r0, nb);
+    te = eta.segment(r0, nb);
+    te.array() += delta[0];
+    te.noalias() += x.middleRows(r0, nb) * delta.tail(p);
+    for (Eigen::Index i = 0; i < nb; ++i) {
+      const double z = te[i];
+      const double e = std::exp(-std::abs(z));
+      const bool yi = y[static_cast<size_t>(r0 + i)] != 0;
+      loss += (z > 0 ? z + std::log1p(e) : std::log1p(e)) - (yi ? z : 0.0);
+      const double mu = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+      sc.r[i] = mu - (yi ? 1.0 : 0.0);
+      sc.sw[i] = std::sqrt(mu * (1.0 - mu));
+    }
+    AddBlock(x, r0, nb, sc, grad, hess);
+  }
+  FinishGradientHessian(trial_coef, inv_c, grad, hess);
+  return loss + 0.5 * inv_c * trial_coef.squaredNorm();
 }
 
 struct NewtonResult {
@@ -109,10 +170,10 @@ absl::StatusOr<NewtonResult> Newton(const Eigen::Ref<const Eigen::MatrixXd>& x,
   beta[0] = std::log(rate / (1.0 - rate));
   Eigen::VectorXd eta = Eigen::VectorXd::Constant(n, beta[0]);
   double f = Objective(eta, y, beta.tail(p), inv_c);
-  Eigen::VectorXd grad, step, xd, trial_beta, trial_eta;
-  Eigen::MatrixXd hess;
+  Eigen::VectorXd grad, step, xd, trial_beta, trial_eta, trial_grad;
+  Eigen::MatrixXd hess, trial_hess;
+  GradientHessian(x, y, eta, beta.tail(p), inv_c, grad, hess);
   for (int it = 1; it <= max_iterations; ++it) {
-    GradientHessian(x, y, eta, beta.tail(p), inv_c, grad, hess);
     // Free coordinates: the intercept, and coefficients off the bound or pulled inward.
     std::vector<Eigen::Index> free;
     free.push_back(0);
@@ -133,24 +194,32 @@ absl::StatusOr<NewtonResult> Newton(const Eigen::Ref<const Eigen::MatrixXd>& x,
     Eigen::VectorXd df = ldlt.solve(-gf);
     step.setZero(p + 1);
     for (Eigen::Index a = 0; a < nf; ++a) step[free[a]] = df[a];
-    // Backtracking line search along the projected path, on the exact objective.
+    // Backtracking line search along the projected path, on the exact objective. The full
+    // step (t = 1) is tried by TrialPass, which also yields the next gradient and Hessian.
     double t = 1.0;
-    bool accepted = false;
+    bool accepted = false, have_next = false;
     double f_new = f;
     for (int ls = 0; ls < 60; ++ls, t *= 0.5) {
       trial_beta = beta + t * step;
       if (nonneg) trial_beta.tail(p) = trial_beta.tail(p).cwiseMax(0.0);
       Eigen::VectorXd delta = trial_beta - beta;
-      trial_eta = eta;
-      trial_eta.array() += delta[0];
-      trial_eta.noalias() += x * delta.tail(p);
-      double ft = Objective(trial_eta, y, trial_beta.tail(p), inv_c);
+      double ft;
+      if (ls == 0) {
+        ft = TrialPass(x, y, eta, delta, trial_beta.tail(p), inv_c, trial_eta, trial_grad,
+                       trial_hess);
+      } else {
+        trial_eta = eta;
+        trial_eta.array() += delta[0];
+        trial_eta.noalias() += x * delta.tail(p);
+        ft = Objective(trial_eta, y, trial_beta.tail(p), inv_c);
+      }
       double decrease = grad.dot(delta);
       // Near the optimum the decrease drowns in rounding of a sum over n rows; there the
       // full Newton step is accepted, as it is what converges quadratically.
       double noise = 1e-13 * (std::abs(f) + 1.0);
       if (ft <= f + 1e-4 * decrease || (t == 1.0 && -decrease <= noise)) {
         accepted = true;
+        have_next = ls == 0;
         f_new = ft;
         break;
       }
@@ -168,6 +237,12 @@ absl::StatusOr<NewtonResult> Newton(const Eigen::Ref<const Eigen::MatrixXd>& x,
       res.iterations = it;
       res.objective = f;
       return res;
+    }
+    if (have_next) {
+      grad.swap(trial_grad);
+      hess.swap(trial_hess);
+    } else {
+      GradientHessian(x, y, eta, beta.tail(p), inv_c, grad, hess);
     }
   }
   return absl::FailedPreconditionError(

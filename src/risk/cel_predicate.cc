@@ -27,7 +27,16 @@ class CelPredicate final : public BatchPredicate {
       }
       return absl::OkStatus();
     }
-    for (size_t i = 0; i < out.size(); ++i) out[i] = col->IsTrue(i);
+    if (col->status.size() != out.size() || col->b.size() != out.size()) {
+      return absl::InternalError("condition result does not cover the frame");
+    }
+    // Raw pointers and a branch-free body, so the copy into the mask vectorizes.
+    const cel::RowStatus* status = col->status.data();
+    const uint8_t* value = col->b.data();
+    uint8_t* mask = out.data();
+    for (size_t i = 0; i < out.size(); ++i) {
+      mask[i] = static_cast<uint8_t>((status[i] == cel::RowStatus::kOk) & (value[i] != 0));
+    }
     return absl::OkStatus();
   }
 

@@ -113,6 +113,24 @@ absl::StatusOr<RiskBatch> RiskScorecard::Evaluate(const PredicateInput& input,
   return batch;
 }
 
+std::vector<RiskCtaRef> OpenRiskCtas(const CtaStore& store, const AccountFrame& frame,
+                                     int64_t* skipped) {
+  std::vector<RiskCtaRef> out;
+  int64_t left_out = 0;
+  for (CtaId id = 0; id < store.size(); ++id) {
+    if (!store.IsOpen(id)) continue;
+    const std::optional<size_t> row = frame.RowOf(store.account(id));
+    if (!row.has_value()) {
+      ++left_out;
+      continue;
+    }
+    out.push_back(
+        {*row, store.type_name(id), store.domain(id), store.manual(id), store.flagged(id)});
+  }
+  if (skipped != nullptr) *skipped = left_out;
+  return out;
+}
+
 absl::StatusOr<std::vector<ReviewItem>> ReviewList(const RiskBatch& batch,
                                                    const AccountFrame& frame,
                                                    std::string_view arr_column, double min_arr) {

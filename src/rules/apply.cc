@@ -16,6 +16,37 @@ std::optional<OpenCtaInfo> CtaStoreLookup::FindOpen(std::string_view account, st
   return Info(*id);
 }
 
+void CtaStoreLookup::FindOpenBatch(std::span<const std::string_view> accounts,
+                                   std::string_view type, std::string_view reason,
+                                   std::span<std::optional<OpenCtaInfo>> out) const {
+  const size_t n = std::min(accounts.size(), out.size());
+  std::vector<CtaId> ids(n);
+  store_.FindOpenBatch(accounts.first(n), type, reason, ids);
+  // Every hit has this key's type and reason: read those once, and prefetch the two columns
+  // each hit still needs a few hits ahead (they are random reads).
+  std::string_view type_name, reason_text;
+  for (CtaId id : ids) {
+    if (id < 0) continue;
+    type_name = store_.type_name(id);
+    reason_text = store_.reason(id);
+    break;
+  }
+  constexpr size_t kAhead = 8;
+  const std::span<const uint8_t> domains = store_.domain_column(), flags = store_.flags_column();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n && ids[i + kAhead] >= 0) {
+      __builtin_prefetch(&domains[ids[i + kAhead]]);
+      __builtin_prefetch(&flags[ids[i + kAhead]]);
+    }
+    if (ids[i] < 0) {
+      out[i] = std::nullopt;
+    } else {
+      out[i] = OpenCtaInfo{ids[i], type_name, reason_text, static_cast<RiskDomain>(domains[ids[i]]),
+                           (flags[ids[i]] & CtaStore::kSnoozed) != 0};
+    }
+  }
+}
+
 void CtaStoreLookup::OpenOfAccount(std::string_view account, std::vector<OpenCtaInfo>& out) const {
   for (CtaId id : store_.OpenOfAccount(account)) out.push_back(Info(id));
 }
@@ -23,11 +54,11 @@ void CtaStoreLookup::OpenOfAccount(std::string_view account, std::vector<OpenCta
 ApplyReport ApplyIntents(const RuleSet& rules, const RuleRun& run, absl::CivilDay as_of,
                          CtaStore& store, RuleState& state) {
   ApplyReport report;
-  const Actor system{"rules", Role::kSystem};
   const absl::Time at = absl::FromCivil(as_of, absl::UTCTimeZone());
   for (size_t i = 0; i < run.intents.size(); ++i) {
     const Intent& in = run.intents[i];
     const RuleAction& action = rules.action(in);
+    const Actor system{rules.rule(in.rule).name, Role::kSystem};
     const absl::Time due = absl::FromCivil(in.due, absl::UTCTimeZone());
     absl::Status st;
     switch (in.kind) {
@@ -39,7 +70,7 @@ ApplyReport ApplyIntents(const RuleSet& rules, const RuleRun& run, absl::CivilDa
         cta.reason = a.reason;
         cta.domain = a.domain;
         cta.priority = a.priority;
-        cta.owner = a.owner_role;
+        cta.owner = in.owner.empty() ? std::string_view(a.owner_role) : in.owner;
         cta.due = due;
         cta.playbook = a.playbook;
         absl::StatusOr<CtaId> id = store.Open(cta, system, at);
@@ -49,9 +80,17 @@ ApplyReport ApplyIntents(const RuleSet& rules, const RuleRun& run, absl::CivilDa
       }
       case IntentKind::kUpdate: {
         const auto& a = std::get<OpenCtaAction>(action);
+        if (!store.Contains(in.cta)) {
+          st = absl::NotFoundError(StrCat("CTA ", in.cta, " does not exist"));
+          break;
+        }
         CtaUpdate update;
-        update.priority = a.priority;
-        update.due = due;
+        if (store.priority(in.cta) != a.priority) update.priority = a.priority;
+        if (store.due_column()[in.cta] != absl::ToUnixMicros(due)) update.due = due;
+        if (!update.priority && !update.due) {
+          ++report.unchanged;
+          break;
+        }
         st = store.Update(in.cta, update, system, at);
         report.updated += st.ok();
         break;

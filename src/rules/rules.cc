@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "cscore/base/strings.h"
 
@@ -9,6 +10,7 @@ namespace cscore {
 namespace {
 
 constexpr absl::CivilDay kEpoch(1970, 1, 1);
+constexpr size_t kPrefetchAhead = 16;
 
 int64_t DayNumber(absl::CivilDay d) { return d - kEpoch; }
 
@@ -152,6 +154,13 @@ std::optional<absl::CivilDay> RuleState::LastFired(std::string_view rule,
   return kEpoch + it->second;
 }
 
+void RuleState::ForEachFired(
+    const std::function<void(std::string_view, std::string_view, absl::CivilDay)>& fn) const {
+  for (const auto& [rule, accounts] : fired_) {
+    for (const auto& [account, day] : *accounts) fn(rule, account, kEpoch + day);
+  }
+}
+
 std::optional<absl::CivilDay> RuleState::LastClose(std::string_view account, std::string_view type,
                                                    std::string_view reason) const {
   std::string key;
@@ -168,6 +177,27 @@ absl::StatusOr<RuleSet> RuleSet::Compile(std::vector<RuleDef> defs,
                                          const PredicateCompiler& compile,
                                          const RuleContext& context) {
   RuleSet set;
+  StringSet roles;
+  for (const auto& [role, column] : context.owner_columns) {
+    if (role.empty()) return absl::InvalidArgumentError("owner column: empty role");
+    if (!roles.insert(role).second) {
+      return absl::InvalidArgumentError(StrCat("owner role '", role, "' has two columns"));
+    }
+    const ColumnSpec* spec = nullptr;
+    for (const ColumnSpec& c : context.schema) {
+      if (c.name == column) spec = &c;
+    }
+    if (spec == nullptr) {
+      return absl::InvalidArgumentError(
+          StrCat("owner role '", role, "': unknown column '", column, "'"));
+    }
+    if (spec->type != ColumnType::kCategorical) {
+      return absl::InvalidArgumentError(StrCat("owner role '", role, "': column '", column, "' is ",
+                                               ColumnTypeName(spec->type),
+                                               ", not categorical (person ids)"));
+    }
+  }
+  set.owner_columns_ = context.owner_columns;
   StringSet names;
   for (RuleDef& r : defs) {
     const std::string where = RuleWhere(r);
@@ -234,10 +264,28 @@ absl::StatusOr<RuleRun> RuleSet::Evaluate(const PredicateInput& input, const Cta
   std::vector<uint8_t> mask(n);
   std::vector<uint32_t> rows;
   std::vector<OpenCtaInfo> open_of_account;
-  std::vector<std::optional<OpenCtaInfo>> found;
+  std::vector<std::vector<std::optional<OpenCtaInfo>>> found;  // per action, per live row
+  std::vector<uint32_t> live;                                  // rows past re-entry
+  std::vector<std::string_view> accounts;                      // their ids
+  std::vector<const Column*> owner_of;                         // per action of the current rule
   for (uint32_t ri = 0; ri < rules_.size(); ++ri) {
     const RuleDef& r = rules_[ri].def;
     if (!r.schedule.RunsOn(input.as_of)) continue;
+    owner_of.assign(r.actions.size(), nullptr);
+    for (size_t ai = 0; ai < r.actions.size(); ++ai) {
+      const auto* open = std::get_if<OpenCtaAction>(&r.actions[ai]);
+      if (open == nullptr) continue;
+      for (const auto& [role, column] : owner_columns_) {
+        if (role != open->owner_role) continue;
+        absl::StatusOr<const Column*> col = input.frame.Get(column);
+        if (!col.ok() || (*col)->type != ColumnType::kCategorical) {
+          return absl::InvalidArgumentError(StrCat("rule '", r.name, "': owner column '", column,
+                                                   "' of role '", role,
+                                                   "' is not a categorical column of the frame"));
+        }
+        owner_of[ai] = *col;
+      }
+    }
     ++run.rules_run;
     if (absl::Status s = rules_[ri].guard->Evaluate(input, mask); !s.ok()) {
       return absl::Status(s.code(), StrCat("rule '", r.name, "': ", ToStd(s.message())));
@@ -247,15 +295,32 @@ absl::StatusOr<RuleRun> RuleSet::Evaluate(const PredicateInput& input, const Cta
         return absl::Status(s.code(), StrCat("rule '", r.name, "': ", ToStd(s.message())));
       }
     }
-    // Selection vector: the rest of the work is for matching rows only.
+    // Selection vector: the rest of the work is for matching rows only. Guards match few
+    // rows, so skip eight zero mask bytes at a time.
     rows.clear();
-    for (size_t i = 0; i < n; ++i) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, mask.data() + i, sizeof(word));
+      if (word == 0) continue;
+      for (size_t j = i; j < i + 8; ++j) {
+        if (mask[j]) rows.push_back(static_cast<uint32_t>(j));
+      }
+    }
+    for (; i < n; ++i) {
       if (mask[i]) rows.push_back(static_cast<uint32_t>(i));
     }
     run.rows_matched += static_cast<int64_t>(rows.size());
     const StringMap<int64_t>* fired = state.FiredOf(r.name);
     const absl::CivilDay due = input.as_of;
-    for (uint32_t row : rows) {
+    // Re-entry first: the rows left are the ones whose CTAs need looking up.
+    live.clear();
+    accounts.clear();
+    for (size_t k = 0; k < rows.size(); ++k) {
+      const uint32_t row = rows[k];
+      // Matching rows are sparse, so each id is a cache (and TLB) miss: ask for the id a few
+      // rows ahead while this one is worked on.
+      if (k + kPrefetchAhead < rows.size()) __builtin_prefetch(&ids[rows[k + kPrefetchAhead]]);
       const std::string_view account = ids[row];
       if (fired != nullptr) {
         auto it = fired->find(account);
@@ -268,14 +333,26 @@ absl::StatusOr<RuleRun> RuleSet::Evaluate(const PredicateInput& input, const Cta
           }
         }
       }
-      // Look up every open action's key once; a snoozed CTA silences the whole rule.
-      found.assign(r.actions.size(), std::nullopt);
+      live.push_back(row);
+      accounts.push_back(account);
+    }
+    // Every open action's key for all live rows at once (the store pipelines the lookups).
+    found.resize(r.actions.size());
+    for (size_t ai = 0; ai < r.actions.size(); ++ai) {
+      found[ai].clear();
+      if (const auto* open = std::get_if<OpenCtaAction>(&r.actions[ai])) {
+        found[ai].resize(live.size());
+        ctas.FindOpenBatch(accounts, open->type, open->reason, found[ai]);
+      }
+    }
+    for (size_t k = 0; k < live.size(); ++k) {
+      const uint32_t row = live[k];
+      const std::string_view account = accounts[k];
+      // A snoozed CTA silences the whole rule for the account.
       bool snoozed = false;
       for (size_t ai = 0; ai < r.actions.size(); ++ai) {
-        if (const auto* open = std::get_if<OpenCtaAction>(&r.actions[ai])) {
-          found[ai] = ctas.FindOpen(account, open->type, open->reason);
-          snoozed = snoozed || (found[ai].has_value() && found[ai]->snoozed);
-        }
+        snoozed =
+            snoozed || (!found[ai].empty() && found[ai][k].has_value() && found[ai][k]->snoozed);
       }
       if (snoozed) {
         ++run.suppressed_snoozed;
@@ -291,9 +368,9 @@ absl::StatusOr<RuleRun> RuleSet::Evaluate(const PredicateInput& input, const Cta
         const RuleAction& a = r.actions[ai];
         if (const auto* open = std::get_if<OpenCtaAction>(&a)) {
           in.due = due + open->due_in_days;
-          if (found[ai].has_value()) {
+          if (found[ai][k].has_value()) {
             in.kind = IntentKind::kUpdate;
-            in.cta = found[ai]->id;
+            in.cta = found[ai][k]->id;
           } else {
             if (r.cooldown_after_close_days > 0) {
               std::optional<absl::CivilDay> closed =
@@ -304,6 +381,7 @@ absl::StatusOr<RuleRun> RuleSet::Evaluate(const PredicateInput& input, const Cta
               }
             }
             in.kind = IntentKind::kOpen;
+            if (owner_of[ai] != nullptr) in.owner = owner_of[ai]->CategoryAt(row);
           }
           run.intents.push_back(in);
         } else if (const auto* close = std::get_if<CloseCtaAction>(&a)) {

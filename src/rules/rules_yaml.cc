@@ -166,9 +166,12 @@ absl::StatusOr<RuleDef> ParseRule(std::string_view src, const YAML::Node& node) 
   return r;
 }
 
-absl::StatusOr<std::vector<RuleDef>> ParseRoot(const config::YamlDoc& doc) {
+absl::StatusOr<std::vector<RuleDef>> ParseRoot(
+    const config::YamlDoc& doc, std::span<const std::string_view> also_allowed = {}) {
   const std::string_view src = doc.source;
-  CSCORE_RETURN_IF_ERROR(config::CheckKeys(src, doc.root, {"rules"}));
+  std::vector<std::string_view> allowed = {"rules"};
+  allowed.insert(allowed.end(), also_allowed.begin(), also_allowed.end());
+  CSCORE_RETURN_IF_ERROR(config::CheckKeys(src, doc.root, allowed));
   const YAML::Node rules = doc.root["rules"];
   if (!rules || !rules.IsSequence()) {
     return config::ErrorAt(src, rules ? rules : doc.root, "'rules' must be a list");
@@ -193,6 +196,13 @@ absl::StatusOr<std::vector<RuleDef>> LoadRulesFile(const std::string& path) {
   absl::StatusOr<config::YamlDoc> doc = config::LoadYamlFile(path);
   if (!doc.ok()) return doc.status();
   return ParseRoot(*doc);
+}
+
+absl::StatusOr<std::vector<RuleDef>> LoadRulesFile(const std::string& path,
+                                                   std::span<const std::string_view> also_allowed) {
+  absl::StatusOr<config::YamlDoc> doc = config::LoadYamlFile(path);
+  if (!doc.ok()) return doc.status();
+  return ParseRoot(*doc, also_allowed);
 }
 
 absl::StatusOr<std::vector<RuleDef>> ParseRulesYaml(std::string_view text, std::string source) {

@@ -204,11 +204,12 @@ absl::StatusOr<std::vector<TimedIntent>> TimedCtas::Evaluate(
 int64_t ApplyTimedIntents(std::span<const TimedIntent> intents, absl::CivilDay as_of,
                           CtaStore& store, RuleState& state,
                           std::vector<std::pair<size_t, absl::Status>>* rejected) {
-  const Actor system{"rules", Role::kSystem};
   const absl::Time at = absl::FromCivil(as_of, absl::UTCTimeZone());
   int64_t opened = 0;
   for (size_t i = 0; i < intents.size(); ++i) {
     const TimedIntent& in = intents[i];
+    // The definition's name is the CTA's source, as a rule's name is for rule CTAs.
+    const Actor system{in.source, Role::kSystem};
     OpenCta cta;
     cta.account = in.account;
     cta.type = in.type;

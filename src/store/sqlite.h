@@ -44,6 +44,7 @@ class Stmt {
   // Binds are 1-based, as in SQLite. Blobs and text are bound without copy: keep the data
   // alive until the next Step/Reset.
   void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void Bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); }
   void Bind(int i, std::string_view text);
   void BindBlob(int i, std::span<const std::byte> blob);
   void BindNull(int i) { sqlite3_bind_null(stmt_, i); }
@@ -55,6 +56,7 @@ class Stmt {
   void Reset();
 
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double Double(int col) const { return sqlite3_column_double(stmt_, col); }
   std::string Text(int col) const;
   std::span<const std::byte> Blob(int col) const;
   bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }

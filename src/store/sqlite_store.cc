@@ -51,6 +51,14 @@ constexpr const char* kMigrations[] = {
     R"sql(
     ALTER TABLE journal ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';
     )sql",
+    // 4: an escalation episode keeps the policy it was raised under and its next step.
+    R"sql(
+    ALTER TABLE escalations ADD COLUMN policy_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE escalations ADD COLUMN next_step INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE escalations ADD COLUMN arr REAL NOT NULL DEFAULT 0;
+    ALTER TABLE escalations ADD COLUMN tier TEXT NOT NULL DEFAULT '';
+    ALTER TABLE escalations ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;
+    )sql",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion);
 
@@ -84,6 +92,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
     }
   }
   CSCORE_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON"));
+  // A day's run inserts ~1e5 audit and re-entry rows into tables with secondary indexes:
+  // SQLite's default page cache (2 MB, 31 pages of 64 KB) would re-read index pages for
+  // each. 64 MB keeps them in memory for the whole step.
+  CSCORE_RETURN_IF_ERROR(db.Exec("PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY"));
 
   auto impl = std::unique_ptr<Impl>(new Impl{std::move(db)});
   Db& d = impl->db;
@@ -126,7 +138,7 @@ absl::Status SqliteStore::Commit(const StepWrite& w) {
   CSCORE_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(d));
 
   // The journal row goes first: a duplicate step fails before anything else is written.
-  {
+  if (w.journaled) {
     CSCORE_ASSIGN_OR_RETURN(
         Stmt j, Stmt::Prepare(d, "INSERT INTO journal(date, step, summary) VALUES(?,?,?)"));
     j.Bind(1, date);
@@ -175,8 +187,10 @@ absl::Status SqliteStore::Commit(const StepWrite& w) {
                                           "VALUES(?,?,?,?,?,?,?,?,?,?)"));
     for (const AuditRow& r : w.audit) {
       if (r.seq != next) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "audit row of CTA %d has seq %d; the log continues at %d", r.cta_id, r.seq, next));
+        return absl::FailedPreconditionError(absl::StrFormat(
+            "audit row of CTA %d has seq %d but the log continues at %d (the log changed since "
+            "it was read; nothing was written)",
+            r.cta_id, r.seq, next));
       }
       ++next;
       a.Bind(1, r.seq);
@@ -194,7 +208,10 @@ absl::Status SqliteStore::Commit(const StepWrite& w) {
   }
   if (!w.escalations.empty()) {
     CSCORE_ASSIGN_OR_RETURN(
-        Stmt e, Stmt::Prepare(d, "INSERT OR REPLACE INTO escalations VALUES(?,?,?,?,?,?,?)"));
+        Stmt e, Stmt::Prepare(d,
+                              "INSERT OR REPLACE INTO escalations(cta_id, policy_version, level, "
+                              "raised_at, next_due_at, acknowledged_at, resolved_at, policy_id, "
+                              "next_step, arr, tier, flags) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"));
     for (const EscalationRow& r : w.escalations) {
       e.Bind(1, r.cta_id);
       e.Bind(2, static_cast<int64_t>(r.policy_version));
@@ -203,6 +220,11 @@ absl::Status SqliteStore::Commit(const StepWrite& w) {
       e.Bind(5, r.next_due_at);
       e.Bind(6, r.acknowledged_at);
       e.Bind(7, r.resolved_at);
+      e.Bind(8, r.policy_id);
+      e.Bind(9, static_cast<int64_t>(r.next_step));
+      e.Bind(10, r.arr);
+      e.Bind(11, r.tier);
+      e.Bind(12, static_cast<int64_t>(r.flags));
       CSCORE_RETURN_IF_ERROR(e.Run());
     }
   }
@@ -215,6 +237,13 @@ absl::Status SqliteStore::Commit(const StepWrite& w) {
       s.Bind(3, static_cast<int64_t>(r.cadence_days));
       s.Bind(4, r.since);
       s.Bind(5, r.next_checkin);
+      CSCORE_RETURN_IF_ERROR(s.Run());
+    }
+  }
+  if (!w.sponsors_removed.empty()) {
+    CSCORE_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(d, "DELETE FROM sponsors WHERE account_id = ?"));
+    for (const std::string& account : w.sponsors_removed) {
+      s.Bind(1, account);
       CSCORE_RETURN_IF_ERROR(s.Run());
     }
   }
@@ -378,14 +407,19 @@ absl::StatusOr<std::vector<AuditRow>> SqliteStore::LoadAudit(int64_t after_seq) 
 }
 
 absl::StatusOr<std::vector<EscalationRow>> SqliteStore::LoadEscalations() const {
-  CSCORE_ASSIGN_OR_RETURN(Stmt q,
-                          Stmt::Prepare(impl_->db, "SELECT * FROM escalations ORDER BY cta_id"));
+  CSCORE_ASSIGN_OR_RETURN(
+      Stmt q, Stmt::Prepare(impl_->db,
+                            "SELECT cta_id, policy_version, level, raised_at, next_due_at, "
+                            "acknowledged_at, resolved_at, policy_id, next_step, arr, tier, "
+                            "flags FROM escalations ORDER BY cta_id"));
   std::vector<EscalationRow> out;
   while (true) {
     CSCORE_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
     out.push_back({q.Int(0), static_cast<int32_t>(q.Int(1)), static_cast<int32_t>(q.Int(2)),
-                   q.Int(3), q.Int(4), q.Int(5), q.Int(6)});
+                   q.Int(3), q.Int(4), q.Int(5), q.Int(6), q.Text(7),
+                   static_cast<int32_t>(q.Int(8)), q.Double(9), q.Text(10),
+                   static_cast<int32_t>(q.Int(11))});
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <string>
 
+#include "cscore/base/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -62,7 +63,8 @@ TEST(LifecycleYaml, ShippedDefaultMatchesEmbeddedText) {
   ASSERT_TRUE(lc.ok()) << lc.status();
   const Lifecycle& d = Lifecycle::Default();
   EXPECT_EQ(d.status_count(), 5);
-  EXPECT_EQ(d.event_count(), 10);
+  EXPECT_EQ(d.event_count(), 11);
+  EXPECT_EQ(d.event_name(d.escalation_event()), "escalate");
   EXPECT_EQ(d.status_name(d.initial()), "new");
   EXPECT_EQ(d.event_name(d.snooze_expiry_event()), "wake");
   EXPECT_EQ(d.event_name(d.due_breach_event()), "breach");
@@ -165,10 +167,73 @@ TEST(LifecycleYaml, MisspelledKeyIsRejected) {
   EXPECT_THAT(Error(Replace(kValid, "transitions:", "transition:")), HasSubstr("lc.yaml:7:1: "));
 }
 
-TEST(LifecycleYaml, GuardsAreNotAcceptedYet) {
-  // Guards need the CEL evaluator; until it is wired in, a guard must not be silently ignored.
-  EXPECT_THAT(Error(Replace(kValid, "who: [owner]}", "who: [owner], guard: \"cta.priority < 2\"}")),
-              HasSubstr("lc.yaml:8:"));
+TEST(LifecycleYaml, GuardCompilesOntoItsEdge) {
+  absl::StatusOr<Lifecycle> lc = LoadLifecycleString(
+      Replace(kValid, "who: [owner]}", "who: [owner], guard: \"cta.priority < 2\"}"), "lc.yaml");
+  ASSERT_TRUE(lc.ok()) << lc.status();
+  const Lifecycle::Edge* finish = lc->Find(lc->FindStatus("new"), lc->FindEvent("finish"));
+  ASSERT_NE(finish, nullptr);
+  ASSERT_NE(lc->guard(*finish), nullptr);
+  EXPECT_EQ(lc->guard(*finish)->source(), "cta.priority < 2");
+  EXPECT_EQ(lc->guard(*lc->Find(lc->FindStatus("done"), lc->FindEvent("reopen"))), nullptr);
+}
+
+TEST(LifecycleYaml, GuardThatDoesNotCompileIsLocatedAtItsCharacter) {
+  // Line 8 is "  - {event: finish, from: new, to: done, who: [owner], guard: "...
+  // the guard text starts at column 64 (after the quote); "@" is its 14th character.
+  EXPECT_THAT(Error(Replace(kValid, "who: [owner]}", "who: [owner], guard: \"cta.priority @ 2\"}")),
+              HasSubstr("lc.yaml:8:77: "));
+  EXPECT_THAT(Error(Replace(kValid, "who: [owner]}", "who: [owner], guard: \"cta.priority @ 2\"}")),
+              HasSubstr("(lifecycle 't': guard of transition 'finish')"));
+  EXPECT_THAT(Error(Replace(kValid, "who: [owner]}", "who: [owner], guard: \"ctx.priority < 2\"}")),
+              HasSubstr("lc.yaml:8:64: undeclared reference to 'ctx'"));
+}
+
+TEST(LifecycleYaml, GuardReadingAnUnknownFieldIsACompileError) {
+  auto guarded = [](std::string_view guard) {
+    return Replace(kValid, "who: [owner]}", StrCat("who: [owner], guard: \"", guard, "\"}"));
+  };
+  // Located at the field, whichever branch it sits in.
+  EXPECT_EQ(Error(guarded("cta.priorty < 2")),
+            "lc.yaml:8:68: cta has no field 'priorty' (lifecycle 't': guard of transition "
+            "'finish')");
+  EXPECT_THAT(Error(guarded("actor.is_owner && cta.priorty < 2")),
+              HasSubstr("lc.yaml:8:86: cta has no field 'priorty'"));
+  EXPECT_THAT(Error(guarded("actor.owner.id == 'x'")),
+              HasSubstr("lc.yaml:8:70: actor has no field 'owner'"));
+  EXPECT_THAT(Error(guarded("event.when > now")), HasSubstr("event has no field 'when'"));
+  // Text inside string literals is not a field access.
+  EXPECT_TRUE(LoadLifecycleString(guarded("event.reason != 'cta.bogus'"), "lc.yaml").ok());
+  EXPECT_TRUE(
+      LoadLifecycleString(guarded("cta.owner == actor.id && now > cta.created_at"), "lc.yaml")
+          .ok());
+}
+
+TEST(LifecycleYaml, GuardMustBeBool) {
+  EXPECT_EQ(Error(Replace(kValid, "who: [owner]}", "who: [owner], guard: \"1 + 2\"}")),
+            "lc.yaml:8:64: guard has type int, expected bool (lifecycle 't': guard of transition "
+            "'finish')");
+  EXPECT_EQ(Error(Replace(kValid, "who: [owner]}", "who: [owner], guard: \"\"}")),
+            "lc.yaml:8:63: empty guard");
+}
+
+TEST(LifecycleYaml, EscalationEventMustBeASystemOverlayOfEveryOpenStatus) {
+  const std::string with_event =
+      Replace(Replace(kValid, "[finish, reopen]", "[finish, reopen, escalate]"), "transitions:\n",
+              "transitions:\n  - {event: escalate, from: new, who: [system]}\n");
+  absl::StatusOr<Lifecycle> ok =
+      LoadLifecycleString(with_event + "timed: {escalation: escalate}\n", "lc.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->event_name(ok->escalation_event()), "escalate");
+  EXPECT_EQ(Error(with_event + "timed: {escalation: finish}\n"),
+            "lc.yaml:11:21: lifecycle 't': escalation event 'finish' must apply to open status "
+            "'new', allow 'system' and keep the status");
+  EXPECT_EQ(Error(Replace(with_event, "who: [system]}", "who: [admin]}") +
+                  "timed: {escalation: escalate}\n"),
+            "lc.yaml:11:21: lifecycle 't': escalation event 'escalate' must apply to open status "
+            "'new', allow 'system' and keep the status");
+  EXPECT_EQ(Error(with_event + "timed: {escalation: escalation}\n"),
+            "lc.yaml:11:21: lifecycle 't': timed event 'escalation' is unknown");
 }
 
 TEST(LifecycleYaml, UnknownTimedEvent) {

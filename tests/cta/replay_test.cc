@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cscore/cta/lifecycle_yaml.h"
 #include "cscore/cta/store.h"
 #include "gtest/gtest.h"
 
@@ -14,9 +15,31 @@ absl::Time At(int64_t minutes) {
   return absl::FromUnixSeconds(1'700'000'000) + absl::Minutes(minutes);
 }
 
+// Renewals follow the default lifecycle plus guards, so guard rejections are part of the
+// random history (and, being rejections, never part of the log).
+Lifecycle RenewalLifecycle() {
+  std::string yaml(DefaultLifecycleYaml());
+  auto replace = [&](std::string_view from, std::string_view to) {
+    const size_t at = yaml.find(from);
+    if (at == std::string::npos) std::abort();
+    yaml.replace(at, from.size(), to);
+  };
+  replace("name: default\n", "name: renewal\ntypes: [Renewal]\n");
+  replace("to: work_in_progress, who: [owner, escalation_chain, admin]}",
+          "to: work_in_progress, who: [owner, escalation_chain, admin],\n"
+          "     guard: \"actor.is_owner || cta.priority < 2\"}");
+  replace("to: closed_success,\n     who: [owner, escalation_chain, admin, system]}",
+          "to: closed_success,\n     who: [owner, escalation_chain, admin, system],\n"
+          "     guard: \"cta.tasks_done == cta.task_count || event.reason != ''\"}");
+  absl::StatusOr<Lifecycle> lc = LoadLifecycleString(yaml, "renewal.yaml");
+  if (!lc.ok()) std::abort();
+  return *std::move(lc);
+}
+
 CtaStoreOptions Options() {
   CtaStoreOptions o;
   o.custom_types = {"Renewal"};
+  o.lifecycles = {RenewalLifecycle()};
   o.playbooks = {{"save",
                   {{"call", absl::Hours(48), Role::kCsm},
                    {"review", absl::Hours(24 * 7), Role::kTeamLead},
@@ -42,6 +65,7 @@ void ExpectSameStore(const CtaStore& a, const CtaStore& b) {
   ExpectSame(a.reason_column(), b.reason_column(), "reason");
   ExpectSame(a.owner_column(), b.owner_column(), "owner");
   ExpectSame(a.source_column(), b.source_column(), "source");
+  ExpectSame(a.source_role_column(), b.source_role_column(), "source_role");
   ExpectSame(a.snooze_reason_column(), b.snooze_reason_column(), "snooze_reason");
   ExpectSame(a.playbook_column(), b.playbook_column(), "playbook");
   ExpectSame(a.created_column(), b.created_column(), "created");

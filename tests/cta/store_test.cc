@@ -153,8 +153,8 @@ TEST(CtaStore, UnknownCtaIdAndUnknownEvent) {
   EXPECT_EQ(s->Fire(-1, "start", kAnn, Day(1)).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(s->Update(9, {.priority = 1}, kAnn, Day(1)).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(s->SetTaskDone(9, 0, true, kAnn, Day(1)).code(), absl::StatusCode::kNotFound);
-  st = s->Fire(0, "escalate", kAnn, Day(1));
-  EXPECT_EQ(st.message(), "CTA 0: lifecycle 'default' has no event 'escalate'");
+  st = s->Fire(0, "page_ceo", kAnn, Day(1));
+  EXPECT_EQ(st.message(), "CTA 0: lifecycle 'default' has no event 'page_ceo'");
   EXPECT_EQ(s->audit().size(), 1u);
 }
 
@@ -336,6 +336,133 @@ TEST(CtaStore, FireBatchRowsAreAtomic) {
   EXPECT_EQ(r.rejected[1].first, 3);
   EXPECT_EQ(r.rejected[1].second.code(), absl::StatusCode::kNotFound);
   for (CtaId id = 0; id < 4; ++id) EXPECT_EQ(s->status_name(id), "work_in_progress");
+}
+
+TEST(CtaStore, RecordHoldsEveryFieldOfACta) {
+  std::unique_ptr<CtaStore> s = MakeStore();
+  const CtaId id = *s->Open(Risk("acme"), kRules, Day(0));
+  OpenCta manual = Risk("acme", "exec sponsor left");
+  manual.domain = RiskDomain::kCompany;
+  manual.type = "Renewal";
+  manual.playbook = "";
+  manual.due = absl::InfiniteFuture();
+  const CtaId by_hand = *s->Open(manual, kAnn, Day(1));
+  EXPECT_EQ(id, 0);
+  EXPECT_EQ(by_hand, 1);
+  EXPECT_EQ(s->account(id), "acme");
+  EXPECT_EQ(s->type_name(id), "Risk");
+  EXPECT_EQ(s->type_name(by_hand), "Renewal");  // a custom type
+  EXPECT_EQ(s->reason(id), "usage drop");
+  EXPECT_EQ(s->domain(by_hand), RiskDomain::kCompany);
+  EXPECT_EQ(s->priority(id), 1);
+  EXPECT_EQ(s->owner(id), "ann");
+  EXPECT_EQ(s->created_column()[id], absl::ToUnixMicros(Day(0)));
+  EXPECT_EQ(s->due_column()[id], absl::ToUnixMicros(Day(10)));
+  EXPECT_EQ(s->due_column()[by_hand], kNoTime);
+  EXPECT_EQ(s->status_name(id), "new");
+  // Source: the rule or the person that opened it.
+  EXPECT_EQ(s->source(id), "rule:usage_drop");
+  EXPECT_FALSE(s->manual(id));
+  EXPECT_EQ(s->source(by_hand), "ann");
+  EXPECT_EQ(s->source_role(by_hand), Role::kCsm);
+  EXPECT_TRUE(s->manual(by_hand));
+  // Playbook tasks: each with its due offset, owner role and own done state.
+  ASSERT_EQ(s->task_count(id), 2);
+  EXPECT_EQ(s->task(id, 0).due_offset, absl::Hours(48));
+  EXPECT_EQ(s->task(id, 0).owner_role, Role::kCsm);
+  EXPECT_EQ(s->task(id, 1).owner_role, Role::kTeamLead);
+  EXPECT_EQ(s->task_due(id, 1), absl::ToUnixMicros(Day(7)));
+  EXPECT_EQ(s->task_count(by_hand), 0);
+  ASSERT_TRUE(s->SetTaskDone(id, 1, true, kAnn, Day(2)).ok());
+  EXPECT_FALSE(s->task_done(id, 0));
+  EXPECT_TRUE(s->task_done(id, 1));
+  // Flag, snooze (until + reason), comments.
+  ASSERT_TRUE(s->Fire(id, "flag", kAnn, Day(2)).ok());
+  ASSERT_TRUE(
+      s->Fire(id, "snooze", kAnn, Day(2), {.reason = "QBR next week", .until = Day(9)}).ok());
+  EXPECT_TRUE(s->flagged(id));
+  EXPECT_TRUE(s->snoozed(id));
+  EXPECT_EQ(s->snooze_until_column()[id], absl::ToUnixMicros(Day(9)));
+  EXPECT_EQ(s->snooze_reason(id), "QBR next week");
+  ASSERT_TRUE(s->AddComment(id, "champion is on leave", kAnn, Day(3)).ok());
+  ASSERT_EQ(s->comments().size(), 1u);
+  EXPECT_EQ(s->comments()[0].cta, id);
+  EXPECT_EQ(s->comments()[0].time, absl::ToUnixMicros(Day(3)));
+  // Every change is in the log with actor, time, from, to, event and reason.
+  const AuditRecord& snooze = s->audit()[s->audit().size() - 2];
+  EXPECT_EQ(snooze.kind, AuditRecord::kTransition);
+  EXPECT_EQ(s->str(snooze.actor), "ann");
+  EXPECT_EQ(snooze.time, absl::ToUnixMicros(Day(2)));
+  EXPECT_EQ(Lifecycle::Default().event_name(snooze.event), "snooze");
+  EXPECT_EQ(Lifecycle::Default().status_name(snooze.from), "new");
+  EXPECT_EQ(Lifecycle::Default().status_name(snooze.to), "new");
+  EXPECT_EQ(s->str(snooze.s0), "QBR next week");
+}
+
+constexpr char kGuarded[] = R"yaml(name: guarded
+types: [Risk]
+initial: new
+statuses:
+  - {name: new, category: open}
+  - {name: won, category: closed_success, on_entry: [stamp_closed]}
+  - {name: lost, category: closed_lost, on_entry: [stamp_closed]}
+events: [win, lose]
+transitions:
+  - {event: win, from: new, to: won, who: [owner, escalation_chain, admin],
+     guard: "cta.tasks_done == cta.task_count || actor.role == 'admin'"}
+  - {event: lose, from: new, to: lost, who: [owner, escalation_chain],
+     guard: "event.reason != '' && (actor.above_owner || now - cta.created_at >= duration('72h'))"}
+)yaml";
+
+TEST(CtaStore, GuardsAreCelOverTheCtaTheActorAndTheEvent) {
+  absl::StatusOr<Lifecycle> lc = LoadLifecycleString(kGuarded, "guarded.yaml");
+  ASSERT_TRUE(lc.ok()) << lc.status();
+  CtaStoreOptions o = Options();
+  o.lifecycles.push_back(*lc);
+  std::unique_ptr<CtaStore> s = MakeStore(std::move(o));
+  const CtaId id = *s->Open(Risk("acme"), kRules, Day(0));
+  const Snapshot before(*s);
+  // Tasks are open: the owner may not win it, nothing changes.
+  absl::Status st = s->Fire(id, "win", kAnn, Day(1));
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(st.message(),
+            "CTA 0 (account 'acme'): guard of 'win' does not hold for actor 'ann' (csm): "
+            "cta.tasks_done == cta.task_count || actor.role == 'admin'");
+  EXPECT_TRUE(Snapshot(*s) == before);
+  // `who` is checked before the guard: a stranger is forbidden, not guarded.
+  EXPECT_EQ(s->Fire(id, "win", kBob, Day(1)).code(), absl::StatusCode::kPermissionDenied);
+  // Losing needs a reason, and either the escalation chain or three days since creation.
+  EXPECT_EQ(s->Fire(id, "lose", kAnn, Day(1), {.reason = "budget cut"}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s->Fire(id, "lose", kLead, Day(1)).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Snapshot(*s) == before);
+  EXPECT_TRUE(s->Fire(id, "lose", kLead, Day(1), {.reason = "budget cut"}).ok());
+  EXPECT_EQ(s->status_name(id), "lost");
+
+  const CtaId other = *s->Open(Risk("globex"), kRules, Day(0));
+  EXPECT_TRUE(s->Fire(other, "lose", kAnn, Day(3), {.reason = "churned"}).ok());
+  const CtaId third = *s->Open(Risk("initech"), kRules, Day(0));
+  ASSERT_TRUE(s->SetTaskDone(third, 0, true, kAnn, Day(1)).ok());
+  EXPECT_EQ(s->Fire(third, "win", kAnn, Day(1)).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(s->SetTaskDone(third, 1, true, kAnn, Day(1)).ok());
+  EXPECT_TRUE(s->Fire(third, "win", kAnn, Day(2)).ok());
+  const CtaId fourth = *s->Open(Risk("hooli"), kRules, Day(0));
+  EXPECT_TRUE(s->Fire(fourth, "win", kAdmin, Day(1)).ok());  // admins pass the guard
+}
+
+TEST(CtaStore, EscalationEventIsASystemOverlay) {
+  std::unique_ptr<CtaStore> s = MakeStore();
+  const CtaId id = *s->Open(Risk("acme"), kRules, Day(0));
+  ASSERT_TRUE(s->Fire(id, "flag", kAnn, Day(1)).ok());
+  EXPECT_EQ(s->Fire(id, "escalate", kAnn, Day(2)).code(), absl::StatusCode::kPermissionDenied);
+  const Actor escalation{.id = "escalation", .role = Role::kSystem};
+  ASSERT_TRUE(s->Fire(id, "escalate", escalation, Day(3), {.reason = "level 1: lea"}).ok());
+  EXPECT_EQ(s->status_name(id), "new");
+  EXPECT_TRUE(s->flagged(id));
+  EXPECT_EQ(s->str(s->audit().back().s0), "level 1: lea");
+  ASSERT_TRUE(s->Close(id, "closed_success", kAnn, Day(4)).ok());
+  EXPECT_EQ(s->Fire(id, "escalate", escalation, Day(5)).code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 // 1M is measured by bench_cta (BM_Memory1MOpen); here a quarter million keeps the test quick

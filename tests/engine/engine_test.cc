@@ -182,7 +182,7 @@ TEST(RunReportTest, JsonRoundTripsAndNamesTheEightDomains) {
   std::string json = r.ToJson();
   EXPECT_THAT(json, HasSubstr(R"("risk":{"habit":0,"sentiment":0,"company":0,"support":5,)"
                               R"("implementation":0,"readiness":0,"product":0,"defect":0})"));
-  EXPECT_THAT(json, HasSubstr(R"("ctas":{"opened":6,"updated":7,"closed":8,"escalated":9})"));
+  EXPECT_THAT(json, HasSubstr(R"("ctas":{"opened":6,"updated":7,"closed":8,"escalated":9,)"));
   auto back = RunReport::FromJson(json);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->ToJson(), json);

@@ -227,6 +227,50 @@ TEST(EscalatorTest, RoutesByDomainAndArr) {
   EXPECT_EQ(esc.Chain(cta, kRaised)->policy_id, "flagged");
 }
 
+// Level conditions on ARR and tier: the CEO level applies to strategic accounts or to
+// accounts of 500k ARR and more; others stop after the VP level.
+TEST(EscalatorTest, LevelsByArrThresholdAndTier) {
+  PolicyDef p = Flagged(1, 0, absl::InfiniteDuration());
+  p.levels[1].when.any_flag.clear();  // the VP for everyone here
+  LevelDef strategic_ceo{{Person("ceo")}, absl::InfiniteDuration(), {{}, 0, {"strategic"}}, {}};
+  LevelDef big_ceo{{Person("ceo")}, absl::InfiniteDuration(), {{}, 500000, {}}, {}};
+  p.levels[2] = strategic_ceo;
+  PolicyDef by_arr = p;
+  by_arr.id = "by-arr";
+  by_arr.levels[2] = big_ceo;
+  by_arr.domains = {"habit"};
+  Escalator esc = Build({by_arr, p});
+  const absl::Time later = kRaised + absl::Hours(24 * 30);
+  auto levels = [&](const CtaEscalationInput& c) {
+    std::vector<int> out;
+    absl::StatusOr<EscalationChain> chain = esc.Chain(c, later);
+    EXPECT_TRUE(chain.ok()) << chain.status();
+    if (chain.ok()) {
+      for (const EscalationStep& s : chain->steps) out.push_back(s.level);
+    }
+    return out;
+  };
+  CtaEscalationInput cta = Cta(1);  // support, enterprise, 100k: policy 'flagged'
+  EXPECT_THAT(levels(cta), ::testing::ElementsAre(1, 2));
+  cta.tier = "strategic";
+  EXPECT_THAT(levels(cta), ::testing::ElementsAre(1, 2, 3));
+  CtaEscalationInput habit = Cta(2, "csm1", "habit");  // policy 'by-arr'
+  EXPECT_THAT(levels(habit), ::testing::ElementsAre(1, 2));
+  habit.arr = 750000;
+  EXPECT_THAT(levels(habit), ::testing::ElementsAre(1, 2, 3));
+  absl::StatusOr<Targets> who = esc.Accountable(habit, later);
+  ASSERT_TRUE(who.ok());
+  EXPECT_THAT(Names(esc, *who), ::testing::ElementsAre("ceo"));
+  // A CTA outside the risk scorecard routes only to a policy covering every domain.
+  CtaEscalationInput no_domain = Cta(3, "csm1", "none");
+  EXPECT_EQ(esc.Chain(no_domain, later)->policy_id, "flagged");
+  EXPECT_THAT(Names(esc, esc.Chain(no_domain, later)->steps[0].targets),
+              ::testing::ElementsAre("lead1"));  // no domain owner to add
+  Escalator only_habit = Build({by_arr});
+  EXPECT_THAT(Message(only_habit.Chain(no_domain, later).status()),
+              HasSubstr("no escalation policy for domain 'none'"));
+}
+
 TEST(EscalatorTest, InboxOldestFirst) {
   Escalator esc = Build({Flagged()});
   std::vector<CtaEscalationInput> ctas = {Cta(1), Cta(2), Cta(3, "csm3"), Cta(4)};

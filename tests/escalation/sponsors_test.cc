@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "cscore/rules/apply.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -21,6 +22,52 @@ std::map<std::string, std::string> ById(const SponsorPlan& plan) {
   std::map<std::string, std::string> out;
   for (const auto& a : plan.assigned) out[a.account_id] = a.sponsor_id;
   return out;
+}
+
+// The plan feeds the rules engine's timed CTAs: one check-in CTA per sponsored account, owned
+// by the sponsor, monthly for strategic and quarterly for enterprise accounts.
+TEST(SponsorsTest, PlanBecomesSponsorOwnedCheckInCtas) {
+  SponsorPoolDef pool{{{"ceo", 1, {}}, {"cro", 1, {}}}, 250000, {}, {}};
+  std::vector<SponsorAccount> accounts = {Account("a", "strategic", "cro"),
+                                          Account("b", "enterprise", "", "ceo"),
+                                          Account("small", "enterprise", "", "", 1000)};
+  absl::StatusOr<SponsorPlan> plan = AssignSponsors(pool, accounts);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::vector<SponsorCadence> cadences = CheckInCadences(*plan);
+  ASSERT_EQ(cadences.size(), 2u);
+  EXPECT_EQ(cadences[0].account, "a");
+  EXPECT_EQ(cadences[0].sponsor, "cro");
+  EXPECT_EQ(cadences[0].every_months, 1);
+  EXPECT_EQ(cadences[1].sponsor, "ceo");
+  EXPECT_EQ(cadences[1].every_months, 3);
+
+  FrameBuilder b({"a", "b", "small"});
+  b.AddFloat64("arr", {1e6, 1e6, 1000});
+  AccountFrame frame = *std::move(b).Build();
+  TimedCtaDefs defs;
+  defs.check_ins = CheckInDef{};
+  absl::StatusOr<TimedCtas> timed = TimedCtas::Compile(defs, frame.schema());
+  ASSERT_TRUE(timed.ok()) << timed.status();
+  absl::StatusOr<std::unique_ptr<CtaStore>> created = CtaStore::Create({});
+  ASSERT_TRUE(created.ok());
+  CtaStore& store = **created;
+  RuleState state;
+  const absl::CivilDay day(2024, 5, 6);
+  absl::StatusOr<std::vector<TimedIntent>> intents =
+      timed->Evaluate(frame, cadences, day, CtaStoreLookup(store), state);
+  ASSERT_TRUE(intents.ok()) << intents.status();
+  EXPECT_EQ(ApplyTimedIntents(*intents, day, store, state), 2);
+  const CtaId a = *store.FindOpen("a", "Activity", "Executive check-in");
+  const CtaId bb = *store.FindOpen("b", "Activity", "Executive check-in");
+  EXPECT_EQ(store.owner(a), "cro");
+  EXPECT_EQ(store.owner(bb), "ceo");
+  EXPECT_EQ(store.source(a), "exec_checkin");
+  // Strategic: due at the end of the month; enterprise: at the end of the quarter.
+  EXPECT_EQ(absl::ToCivilDay(absl::FromUnixMicros(store.due_column()[a]), absl::UTCTimeZone()),
+            absl::CivilDay(2024, 5, 31));
+  EXPECT_EQ(absl::ToCivilDay(absl::FromUnixMicros(store.due_column()[bb]), absl::UTCTimeZone()),
+            absl::CivilDay(2024, 6, 30));
+  EXPECT_FALSE(store.FindOpen("small", "Activity", "Executive check-in").has_value());
 }
 
 TEST(SponsorsTest, KeepsRelationshipsAndFeedsCheckins) {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -267,7 +268,8 @@ TEST(ScorecardTest, WorstOfMakesOnePoorAttributePoor) {
   t.name = t.metric = "tickets";
   ScorecardBuilder b("worst");
   b.Aggregate(Aggregation::kWorstOf).AddMeasure(a).AddMeasure(t);
-  ScoreBatch r = MustScore(*b.Build(), Frame({{"usage", {90, 90, kNaN}}, {"tickets", {60, 5, 30}}}));
+  ScoreBatch r =
+      MustScore(*b.Build(), Frame({{"usage", {90, 90, kNaN}}, {"tickets", {60, 5, 30}}}));
   EXPECT_EQ(r.score[0], 100);
   EXPECT_EQ(r.score[1], 0);
   EXPECT_EQ(r.score[2], 50);  // missing attributes are skipped
@@ -322,7 +324,8 @@ TEST(ScorecardTest, OverridesApplyUntilTheyExpire) {
               HasSubstr("override of measure 'nope' for account 'A0': scorecard 'o' has no such"));
   bad = {{"A0", "", 50, "", "x", 9000, ""}};
   o.overrides = bad;
-  EXPECT_THAT(Message(card.Score(f, nullptr, o).status()), HasSubstr("needs a reason and an author"));
+  EXPECT_THAT(Message(card.Score(f, nullptr, o).status()),
+              HasSubstr("needs a reason and an author"));
   bad = {{"A0", "", 150, "r", "x", 9000, ""}};
   o.overrides = bad;
   EXPECT_THAT(Message(card.Score(f, nullptr, o).status()), HasSubstr("outside the scheme's range"));
@@ -403,6 +406,406 @@ TEST(ScorecardTest, VectorizedPathMatchesRowAtATime) {
   EXPECT_GT(na, 0);  // the coverage rule was exercised
 }
 
+// ---------------------------------------------------------------------------------------
+// The batch path over every kind of measure and group, against the row walk and across
+// thread counts.
+
+MeasureDef Bands(std::string name, std::string metric, double w, std::vector<Band> bands) {
+  MeasureDef m;
+  m.name = std::move(name);
+  m.metric = std::move(metric);
+  m.weight = w;
+  m.kind = MeasureKind::kBands;
+  m.bands = std::move(bands);
+  return m;
+}
+
+// Ten float columns (about 8% missing), a bool, two categoricals (one with missing labels).
+AccountFrame MixedFrame(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(0, 100);
+  FrameBuilder fb(Ids(n));
+  for (int m = 0; m < 10; ++m) {
+    std::vector<double> v(n);
+    for (double& x : v) x = u(rng) < 8 ? kNaN : u(rng);
+    fb.AddFloat64("f" + std::to_string(m), std::move(v));
+  }
+  std::vector<uint8_t> flag(n), flag_valid(n);
+  std::vector<std::string> tier(n), segment(n);
+  std::vector<uint8_t> segment_missing(n);
+  const char* tiers[] = {"gold", "silver", "bronze", "lead"};
+  const char* segments[] = {"smb", "mid", "enterprise"};
+  for (size_t i = 0; i < n; ++i) {
+    flag[i] = rng() % 2;
+    flag_valid[i] = rng() % 10 != 0;
+    tier[i] = tiers[rng() % 4];
+    segment[i] = segments[rng() % 3];
+    segment_missing[i] = rng() % 20 == 0;
+  }
+  fb.AddBool("flag", std::move(flag), std::move(flag_valid));
+  fb.AddCategorical("tier", tier);
+  fb.AddCategorical("segment", segment, std::move(segment_missing));
+  return *std::move(fb).Build();
+}
+
+// Every scoring function that reads the frame, in groups nested three deep with all three
+// aggregations. `percentiles` adds a population and a within-segment percentile.
+ScorecardDef EverythingDef(bool percentiles) {
+  ScorecardDef d;
+  d.name = "everything";
+  MeasureDef inv = Ramp("inv", 2, 10, 90);
+  inv.metric = "f1";
+  inv.kind = MeasureKind::kInvertedRamp;
+  MeasureDef shifted = Ramp("shifted", 1.5, 20, 60);
+  shifted.metric = "f2";
+  shifted.score_min = 10;
+  shifted.score_max = 90;
+  std::vector<Band> ten;
+  for (int b = 0; b < 9; ++b) ten.push_back({10.0 * (b + 1), 10.0 * b});
+  ten.push_back({Band().upper, 100});
+  MeasureDef flag;
+  flag.name = flag.metric = "flag";
+  flag.kind = MeasureKind::kBoolean;
+  flag.if_true = 20;
+  flag.if_false = 90;
+  MeasureDef truthy = flag;  // a boolean over a float column: nonzero is true
+  truthy.name = "truthy";
+  truthy.metric = "f9";
+  MeasureDef tier;
+  tier.name = tier.metric = "tier";
+  tier.kind = MeasureKind::kCategory;
+  tier.categories = {{"gold", 100}, {"silver", 70}, {"bronze", 40}};
+  MeasureDef ramp0 = Ramp("ramp0", 1);
+  ramp0.metric = "f0";
+  d.measures = {ramp0,
+                inv,
+                shifted,
+                Bands("b3", "f3", 3, {{30, 0}, {60, 50}, {Band().upper, 100}}),
+                Bands("b6", "f4", 1, {{10, 100}, {25, 85}, {40, 65}, {60, 45}, {85, 20}, {95, 5}}),
+                Bands("b10", "f5", 2, ten),
+                flag,
+                truthy,
+                tier};
+  std::vector<std::string> deep = {"b6", "b10", "truthy"};
+  if (percentiles) {
+    MeasureDef pop;
+    pop.name = "pop";
+    pop.metric = "f6";
+    pop.kind = MeasureKind::kPercentile;
+    pop.weight = 2;
+    MeasureDef within = pop;
+    within.name = "within";
+    within.metric = "f7";
+    within.within = "segment";
+    d.measures.push_back(pop);
+    d.measures.push_back(within);
+    deep.push_back("pop");
+    deep.push_back("within");
+  }
+  d.groups = {{"usage", 3, Aggregation::kWeightedMean, 0, {"ramp0", "inv", "shifted", "risk"}, ""},
+              {"risk", 1, Aggregation::kWorstOf, 0, {"b3", "flag", "deep"}, ""},
+              {"deep", 2, Aggregation::kWeightedMean, 0, deep, ""},
+              {"bonus", 1, Aggregation::kPoints, 5, {"tier"}, ""}};
+  d.members = {"usage", "bonus"};
+  return d;
+}
+
+std::vector<OverrideDef> SomeOverrides(size_t n) {
+  std::vector<OverrideDef> ov;
+  for (size_t i = 7; i < n; i += 997) {
+    ov.push_back({"A" + std::to_string(i), "b3", 77, "checked by hand", "kim", 1 << 30, ""});
+    ov.push_back({"A" + std::to_string(i + 3), "", 42, "exec escalation", "lee", 1 << 30, ""});
+  }
+  ov.push_back({"A7", "b3", 11, "second thoughts", "kim", 1 << 30, ""});  // the later one wins
+  return ov;
+}
+
+void ExpectBitIdentical(const ScoreBatch& a, const ScoreBatch& b) {
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(std::memcmp(a.score.data(), b.score.data(), a.size() * sizeof(double)), 0);
+  EXPECT_EQ(std::memcmp(a.delta.data(), b.delta.data(), a.size() * sizeof(double)), 0);
+  EXPECT_EQ(a.range, b.range);
+  EXPECT_EQ(a.trend, b.trend);
+  ASSERT_EQ(a.sub.size(), b.sub.size());
+  EXPECT_EQ(std::memcmp(a.sub.data(), b.sub.data(), a.sub.size() * sizeof(double)), 0);
+  ASSERT_EQ(a.raw.size(), b.raw.size());
+  EXPECT_EQ(std::memcmp(a.raw.data(), b.raw.data(), a.raw.size() * sizeof(double)), 0);
+  EXPECT_EQ(a.applied_overrides, b.applied_overrides);
+}
+
+TEST(ScorecardTest, ThreadsAreBitIdenticalOnALargeMixedFrame) {
+  const size_t n = 150'001;  // not a multiple of any block size
+  AccountFrame f = MixedFrame(n, 3);
+  std::vector<OverrideDef> ov = SomeOverrides(n);
+  std::vector<double> prev(n);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> u(0, 100);
+  for (double& p : prev) p = u(rng) < 5 ? kNaN : u(rng);
+  for (MissingPolicy policy : {MissingPolicy::kRenormalize, MissingPolicy::kSubstitute}) {
+    ScorecardDef d = EverythingDef(true);
+    d.missing = policy;
+    d.substitute = 35;
+    d.min_coverage = policy == MissingPolicy::kRenormalize ? 0.7 : 0;
+    Scorecard card = MustCompile(d);
+    ScoreOptions o;
+    o.overrides = ov;
+    o.previous = prev;
+    o.detail = ScoreDetail::kFull;
+    ScoreBatch one = MustScore(card, f, o);
+    int na = 0, overridden = 0;
+    for (size_t i = 0; i < n; ++i) na += std::isnan(one.score[i]) ? 1 : 0;
+    for (size_t i = 0; i < n; ++i) overridden += one.score[i] == 42 ? 1 : 0;
+    if (policy == MissingPolicy::kRenormalize) {
+      EXPECT_GT(na, 0);  // the coverage rule was exercised
+    }
+    EXPECT_GT(overridden, 100);
+    EXPECT_EQ(one.sub(7, 3), 11);  // the last override of A7's b3
+    for (int threads : {2, 3, 8}) {
+      SCOPED_TRACE(threads);
+      o.threads = threads;
+      ExpectBitIdentical(one, MustScore(card, f, o));
+    }
+    // The scores-only path computes the same scores.
+    o.detail = ScoreDetail::kScores;
+    o.threads = 1;
+    ScoreBatch fast = MustScore(card, f, o);
+    EXPECT_EQ(std::memcmp(one.score.data(), fast.score.data(), n * sizeof(double)), 0);
+    o.threads = 4;
+    ScoreBatch fast4 = MustScore(card, f, o);
+    EXPECT_EQ(std::memcmp(one.score.data(), fast4.score.data(), n * sizeof(double)), 0);
+  }
+}
+
+TEST(ScorecardTest, BatchPathMatchesTheRowWalkForEveryKind) {
+  AccountFrame f = MixedFrame(20'000, 9);
+  for (MissingPolicy policy : {MissingPolicy::kRenormalize, MissingPolicy::kSubstitute}) {
+    for (Aggregation top :
+         {Aggregation::kWeightedMean, Aggregation::kWorstOf, Aggregation::kPoints}) {
+      SCOPED_TRACE(static_cast<int>(top) * 10 + static_cast<int>(policy));
+      ScorecardDef d = EverythingDef(false);
+      d.aggregation = top;
+      d.base = 10;
+      d.missing = policy;
+      d.min_coverage = policy == MissingPolicy::kRenormalize ? 0.5 : 0;
+      Scorecard card = MustCompile(d);
+      ScoreBatch r = MustScore(card, f);
+      int na = 0;
+      for (size_t i = 0; i < f.num_rows(); ++i) {
+        absl::StatusOr<double> s = card.ScoreRow(f, nullptr, i);
+        ASSERT_TRUE(s.ok()) << s.status();
+        if (std::isnan(*s)) {
+          ++na;
+          ASSERT_TRUE(std::isnan(r.score[i])) << i;
+        } else {
+          ASSERT_NEAR(r.score[i], *s, 1e-9) << i;
+        }
+      }
+      if (policy == MissingPolicy::kRenormalize && top == Aggregation::kWeightedMean) {
+        EXPECT_GT(na, 0);
+      }
+    }
+  }
+}
+
+TEST(ScorecardTest, SubScoresOfEveryKindFollowTheirDefinitions) {
+  std::vector<std::string> tier = {"gold", "lead", "silver", "gold", "bronze", "gold"};
+  FrameBuilder fb(Ids(6));
+  const double inf = std::numeric_limits<double>::infinity();
+  fb.AddFloat64("f0", {-5, 50, 150, kNaN, inf, -inf})
+      .AddFloat64("f1", {10, 50, 90, 0, kNaN, 100})
+      .AddFloat64("f2", {20, 40, 60, 0, 100, kNaN})
+      .AddFloat64("f3", {30, 30.5, 60, 61, inf, -inf})
+      .AddFloat64("f4", {10, 10.1, 95, 96, kNaN, 0})
+      .AddFloat64("f5", {0, 9.99, 10, 55, 90.5, inf})
+      .AddFloat64("f9", {0, -0.0, -3, 2, kNaN, 1e-300})
+      .AddBool("flag", {1, 0, 1, 0, 1, 0}, {1, 1, 0, 1, 1, 1})
+      .AddCategorical("tier", tier);
+  AccountFrame f = *std::move(fb).Build();
+  ScoreOptions o;
+  o.detail = ScoreDetail::kFull;
+  ScoreBatch r = MustScore(MustCompile(EverythingDef(false)), f, o);
+  auto col = [&](int m) {
+    std::vector<double> v(6);
+    for (int i = 0; i < 6; ++i) v[static_cast<size_t>(i)] = r.sub(i, m);
+    return v;
+  };
+  using ::testing::ElementsAre;
+  using ::testing::IsNan;
+  // ramp0 0-100: clipped at both ends; +-inf clip too.
+  EXPECT_THAT(col(0), ElementsAre(0, 50, 100, IsNan(), 100, 0));
+  // inv 10-90: 100 at 10, 0 at 90.
+  EXPECT_THAT(col(1), ElementsAre(100, 50, 0, 100, IsNan(), 0));
+  // shifted 20-60 onto 10-90.
+  EXPECT_THAT(col(2), ElementsAre(10, 50, 90, 10, 90, IsNan()));
+  // b3: <=30 -> 0, <=60 -> 50, above -> 100 (+inf is above, -inf in the first band).
+  EXPECT_THAT(col(3), ElementsAre(0, 50, 50, 100, 100, 0));
+  // b6: the last bound is 95; above it scores the last band.
+  EXPECT_THAT(col(4), ElementsAre(100, 85, 5, 5, IsNan(), 100));
+  // b10 (more bands than the kernels unroll): bands up to 10, 20, ... 90 scoring 0, 10,
+  // ... 80, then 100 above 90.
+  EXPECT_THAT(col(5), ElementsAre(0, 0, 0, 50, 100, 100));
+  // flag: true 20, false 90, missing bool is missing.
+  EXPECT_THAT(col(6), ElementsAre(20, 90, IsNan(), 90, 20, 90));
+  // truthy over a float column: -0 is zero; any other number is true.
+  EXPECT_THAT(col(7), ElementsAre(90, 90, 20, 20, IsNan(), 20));
+  // tier: unlisted 'lead' is missing.
+  EXPECT_THAT(col(8), ElementsAre(100, IsNan(), 70, 100, 40, 100));
+  EXPECT_EQ(r.raw(2, 0), 150);  // explanations see the raw value
+}
+
+TEST(ScorecardTest, GroupsNestToAnyDepth) {
+  // g0 > g1 > ... > g5, each holding one measure and the next group, weights 1..6.
+  ScorecardDef d;
+  d.name = "deep";
+  const int depth = 6;
+  for (int g = 0; g < depth; ++g) {
+    d.measures.push_back(Ramp("m" + std::to_string(g), 1));
+    GroupDef grp{"g" + std::to_string(g),    static_cast<double>(g + 1),
+                 Aggregation::kWeightedMean, 0,
+                 {"m" + std::to_string(g)},  ""};
+    if (g + 1 < depth) grp.members.push_back("g" + std::to_string(g + 1));
+    d.groups.push_back(grp);
+  }
+  d.members = {"g0"};
+  Scorecard card = MustCompile(d);
+  std::vector<std::pair<std::string, std::vector<double>>> cols;
+  for (int g = 0; g < depth; ++g) cols.push_back({"m" + std::to_string(g), {10.0 * (g + 1)}});
+  ScoreBatch r = MustScore(card, Frame(cols));
+  // Innermost first: g5 = m5; g(k) = (m_k * 1 + g(k+1) * w(k+1)) / (1 + w(k+1)).
+  double want = 60;
+  for (int g = depth - 2; g >= 0; --g) want = (10.0 * (g + 1) + (g + 2) * want) / (1.0 + g + 2);
+  EXPECT_NEAR(r.score[0], want, 1e-12);
+  ScoreOptions o;
+  o.detail = ScoreDetail::kFull;
+  absl::StatusOr<Explanation> ex = card.Explain(MustScore(card, Frame(cols), o), 0);
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  EXPECT_EQ(ex->measures[5].path, "g0/g1/g2/g3/g4/g5/m5");
+  double pct = 0;
+  for (const MeasureExplanation& m : ex->measures) pct += m.contribution;
+  EXPECT_NEAR(pct, 100, 1e-9);
+}
+
+TEST(ScorecardTest, PercentileTiesSignedZeroAndSmallSegments) {
+  std::vector<std::string> seg = {"a", "a", "a", "b", "c", "c"};
+  FrameBuilder fb(Ids(6));
+  fb.AddFloat64("v", {0.0, -0.0, 3, 8, 1, 1}).AddCategorical("segment", seg, {0, 0, 0, 0, 0, 1});
+  AccountFrame f = *std::move(fb).Build();
+  MeasureDef pop;
+  pop.name = "pop";
+  pop.metric = "v";
+  pop.kind = MeasureKind::kPercentile;
+  MeasureDef within = pop;
+  within.name = "within";
+  within.within = "segment";
+  ScorecardBuilder b("p");
+  b.AddMeasure(pop).AddMeasure(within);
+  ScoreBatch r = MustScore(*b.Build(), f);
+  // Population -0, 0, 1, 1, 3, 8: the zeros tie (mid-rank 0.5 of 5), so do the ones.
+  EXPECT_DOUBLE_EQ(r.sub(0, 0), 10);
+  EXPECT_DOUBLE_EQ(r.sub(1, 0), 10);
+  EXPECT_DOUBLE_EQ(r.sub(4, 0), 50);
+  EXPECT_DOUBLE_EQ(r.sub(5, 0), 50);
+  EXPECT_DOUBLE_EQ(r.sub(2, 0), 80);
+  EXPECT_DOUBLE_EQ(r.sub(3, 0), 100);
+  // Segment a: 0, -0, 3 -> 25, 25, 100; b alone -> 50; c has one labelled row -> 50 and
+  // one without a segment -> missing.
+  EXPECT_DOUBLE_EQ(r.sub(0, 1), 25);
+  EXPECT_DOUBLE_EQ(r.sub(1, 1), 25);
+  EXPECT_DOUBLE_EQ(r.sub(2, 1), 100);
+  EXPECT_DOUBLE_EQ(r.sub(3, 1), 50);
+  EXPECT_DOUBLE_EQ(r.sub(4, 1), 50);
+  EXPECT_TRUE(std::isnan(r.sub(5, 1)));
+}
+
+TEST(ScorecardTest, PercentileMatchesABruteForceRank) {
+  const size_t n = 3000;
+  std::mt19937 rng(17);
+  std::vector<double> v(n);
+  std::vector<std::string> seg(n);
+  for (size_t i = 0; i < n; ++i) {
+    // Few distinct values, negatives and missing ones: many ties.
+    v[i] = rng() % 13 == 0 ? kNaN : static_cast<double>(static_cast<int>(rng() % 41) - 20) / 4;
+    seg[i] = std::string(1, static_cast<char>('a' + rng() % 5));
+  }
+  FrameBuilder fb(Ids(n));
+  fb.AddFloat64("v", v).AddCategorical("segment", seg);
+  AccountFrame f = *std::move(fb).Build();
+  MeasureDef within;
+  within.name = "within";
+  within.metric = "v";
+  within.kind = MeasureKind::kPercentile;
+  within.within = "segment";
+  ScorecardBuilder b("p");
+  b.AddMeasure(within);
+  ScoreBatch r = MustScore(*b.Build(), f);
+  for (size_t i = 0; i < n; ++i) {
+    if (std::isnan(v[i])) {
+      EXPECT_TRUE(std::isnan(r.sub(static_cast<long>(i), 0)));
+      continue;
+    }
+    double below = 0, equal = 0, count = 0;
+    for (size_t j = 0; j < n; ++j) {
+      if (seg[j] != seg[i] || std::isnan(v[j])) continue;
+      ++count;
+      below += v[j] < v[i] ? 1 : 0;
+      equal += v[j] == v[i] ? 1 : 0;
+    }
+    const double mid = below + (equal - 1) / 2;
+    ASSERT_DOUBLE_EQ(r.sub(static_cast<long>(i), 0), 100 * mid / (count - 1)) << i;
+  }
+}
+
+TEST(ScorecardTest, SchemesOfTwoToTwelveRangesAndGrades) {
+  ScorecardBuilder b("grades");
+  b.AddMeasure(Ramp("x", 1));
+  SchemeDef two;
+  two.kind = SchemeKind::kNumeric;
+  two.ranges = {{0, 60, "at risk", "", ""}, {60, 100, "healthy", "", ""}};
+  Scorecard c2 = *b.Scheme(two).Build();
+  EXPECT_EQ(c2.RangeOf(60), 0);
+  EXPECT_EQ(c2.RangeOf(60.5), 1);
+  SchemeDef twelve;
+  twelve.kind = SchemeKind::kGrade;
+  const char* grades[] = {"F", "E", "D-", "D", "D+", "C-", "C", "C+", "B-", "B", "B+", "A"};
+  for (int r = 0; r < 12; ++r) {
+    twelve.ranges.push_back({r * 100.0 / 12, (r + 1) * 100.0 / 12, grades[r], "", ""});
+  }
+  twelve.ranges.back().to = 100;
+  Scorecard c12 = *b.Scheme(twelve).Build();
+  EXPECT_EQ(c12.RangeOf(0), 0);
+  for (int r = 0; r < 12; ++r) {
+    EXPECT_EQ(c12.RangeOf(twelve.ranges[static_cast<size_t>(r)].to), r) << r;  // upper bound in
+  }
+  EXPECT_EQ(c12.RangeOf(100.0 / 12 + 1e-9), 1);  // lower bound out
+  ScoreBatch r = MustScore(c12, Frame({{"x", {0, 50, 99, 100, kNaN}}}));
+  EXPECT_THAT(r.range, ::testing::ElementsAre(0, 5, 11, 11, -1));
+}
+
+TEST(ScorecardTest, ScoreIntoReusesTheBatchAndLeavesItUnchangedOnError) {
+  Scorecard card = MustCompile(EverythingDef(false));
+  AccountFrame big = MixedFrame(9000, 21), small = MixedFrame(700, 22);
+  ScoreOptions full;
+  full.detail = ScoreDetail::kFull;
+  ScoreBatch reused;
+  ASSERT_TRUE(card.ScoreInto(big, nullptr, full, &reused).ok());
+  // A smaller frame, fewer details: the same as a fresh Score(), nothing left over.
+  ScoreOptions scores;
+  scores.detail = ScoreDetail::kScores;
+  ASSERT_TRUE(card.ScoreInto(small, nullptr, scores, &reused).ok());
+  ScoreBatch fresh = MustScore(card, small, scores);
+  ExpectBitIdentical(reused, fresh);
+  EXPECT_EQ(reused.sub.size(), 0);
+  EXPECT_EQ(reused.frame.num_rows(), 700u);
+  // A failing call (an override of an unknown measure) does not touch the batch.
+  std::vector<OverrideDef> bad = {{"A1", "nope", 1, "r", "x", 9, ""}};
+  ScoreOptions wrong = scores;
+  wrong.overrides = bad;
+  absl::Status st = card.ScoreInto(big, nullptr, wrong, &reused);
+  EXPECT_THAT(Message(st), HasSubstr("has no such measure"));
+  ExpectBitIdentical(reused, fresh);
+  EXPECT_EQ(reused.frame.num_rows(), 700u);
+}
+
 TEST(ScorecardTest, ExplanationSplitsTheScoreAndFindsMovers) {
   ScorecardBuilder b("e");
   b.AddMeasure(Ramp("a", 20)).AddMeasure(Ramp("b", 15)).AddMeasure(Ramp("c", 22));
@@ -422,20 +825,23 @@ TEST(ScorecardTest, ExplanationSplitsTheScoreAndFindsMovers) {
   EXPECT_NEAR(pts, ex->score, 1e-9);
   EXPECT_NEAR(ex->measures[0].contribution, 100.0 * 20 / 57, 1e-9);
   EXPECT_EQ(ex->measures[1].raw, 59);
-  ASSERT_EQ(ex->top_movers.size(), 2u);  // 'a' did not move
+  ASSERT_EQ(ex->top_movers.size(), 2u);                     // 'a' did not move
   EXPECT_EQ(ex->measures[ex->top_movers[0]].measure, "c");  // 22 * 40 / 57 > 15 * 30 / 57
   EXPECT_NEAR(ex->measures[2].delta_points, -22.0 * 40 / 57, 1e-9);
   EXPECT_EQ(ex->measures[ex->top_drivers[0]].measure, "c");  // lowest sub-score
-  EXPECT_THAT(Message(card.Explain(MustScore(card, Frame({{"a", {1}}, {"b", {1}}, {"c", {1}}})), 0)
-                          .status()),
-              HasSubstr("kFull"));
+  EXPECT_THAT(
+      Message(
+          card.Explain(MustScore(card, Frame({{"a", {1}}, {"b", {1}}, {"c", {1}}})), 0).status()),
+      HasSubstr("kFull"));
 }
 
 TEST(ScorecardSetTest, PicksAScorecardPerAccountWithADefault) {
   std::vector<std::string> seg = {"smb", "enterprise", "tech-touch", "enterprise"};
   std::vector<std::string> stage = {"adoption", "renewal", "adoption", "onboarding"};
   FrameBuilder fb(Ids(4));
-  fb.AddFloat64("x", {10, 20, 30, 40}).AddCategorical("segment", seg).AddCategorical("stage", stage);
+  fb.AddFloat64("x", {10, 20, 30, 40})
+      .AddCategorical("segment", seg)
+      .AddCategorical("stage", stage);
   AccountFrame f = *std::move(fb).Build();
   ScorecardSetDef def;
   ScorecardChoice dflt, ent;
@@ -487,6 +893,12 @@ TEST_F(BadDefTest, NegativeOrNaNWeight) {
   EXPECT_EQ(Error(d), "f.yaml:3:5: measure 'b': weight must be a non-negative number, got -1");
   d.measures[1].weight = kNaN;
   EXPECT_THAT(Error(d), HasSubstr("measure 'b': weight must be a non-negative number, got nan"));
+  d = Base();
+  d.groups = {{"g", -2, Aggregation::kWeightedMean, 0, {"b"}, "f.yaml:7:3"}};
+  d.members = {"a", "g"};
+  EXPECT_EQ(Error(d), "f.yaml:7:3: group 'g': weight must be a non-negative number, got -2");
+  d.groups[0].weight = kNaN;
+  EXPECT_THAT(Error(d), HasSubstr("group 'g': weight must be a non-negative number, got nan"));
 }
 
 TEST_F(BadDefTest, RangesOverlapGapOrWrongCount) {
@@ -537,13 +949,25 @@ TEST_F(BadDefTest, ScoringFunctionParameters) {
   EXPECT_THAT(Error(d), HasSubstr("min_coverage"));
 }
 
+TEST_F(BadDefTest, PercentileSegmentMustBeCategorical) {
+  ScorecardDef d = Base();
+  d.measures[1].kind = MeasureKind::kPercentile;
+  d.measures[1].within = "a";
+  d.measures[1].location = "cards.yaml:4:7";
+  Scorecard card = MustCompile(d);
+  EXPECT_EQ(Message(card.Score(Frame({{"a", {1}}, {"b", {2}}}), nullptr, {}).status()),
+            "cards.yaml:4:7: measure 'b': percentile 'within' needs a categorical column, 'a' "
+            "is not one");
+}
+
 TEST_F(BadDefTest, UnknownMetricIsNamedWhenScoring) {
   ScorecardDef d = Base();
   d.measures[1].metric = "loginz";
   d.measures[1].location = "cards.yaml:9:7";
   Scorecard card = MustCompile(d);
   absl::StatusOr<ScoreBatch> r = card.Score(Frame({{"a", {1}}}), nullptr, {});
-  EXPECT_EQ(Message(r.status()), "cards.yaml:9:7: measure 'b': unknown metric 'loginz' (no such column)");
+  EXPECT_EQ(Message(r.status()),
+            "cards.yaml:9:7: measure 'b': unknown metric 'loginz' (no such column)");
 }
 
 }  // namespace

@@ -26,3 +26,14 @@ def telco_path() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def cli_path():
+    """The `cscore` command of the CMake tree under test (CSCORE_BUILD_DIR), or None."""
+    build = os.environ.get("CSCORE_BUILD_DIR")
+    if build:
+        for cand in (Path(build) / "bin" / "cscore", Path(build) / "src" / "cli" / "cscore"):
+            if cand.exists():
+                return cand
+    return None

@@ -57,3 +57,35 @@ def test_spark_shaped_function_keeps_ids_as_a_column():
     np.testing.assert_allclose(out["score"], expected["score"].to_numpy())
     with pytest.raises(AttributeError):
         cscore.dask.partition_function(card, method="nope")
+
+
+RULES = """\
+rules:
+  - name: low_logins
+    when: "logins_30d < 10.0 && plan == 'pro'"
+    actions:
+      - open_cta: {type: Risk, reason: Low usage, domain: Habit, priority: high}
+  - name: tickets
+    threshold: {column: open_tickets, compare: ">=", value: 10}
+    actions:
+      - open_cta: {type: Risk, reason: Tickets, domain: Support}
+      - tag: noisy
+"""
+
+
+@pytest.mark.skipif(not hasattr(cscore, "RuleSet"), reason="rules not built")
+def test_partitioned_rule_intents_equal_single_process_intents():
+    rules = cscore.RuleSet.from_yaml(RULES, source="rules.yaml")
+    df = book()
+    key = ["account_id", "rule", "action"]
+    expected = rules.intents(df, as_of="2024-03-04").drop(columns="row").reset_index()
+    ddf = dd.from_pandas(df, npartitions=5)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        got = cscore.dask.map_partitions(ddf, rules, method="intents",
+                                         as_of="2024-03-04").compute()
+    got = got.drop(columns="row").reset_index()
+    assert len(got) == len(expected) > 0
+    pd.testing.assert_frame_equal(got.sort_values(key, ignore_index=True),
+                                  expected.sort_values(key, ignore_index=True))

@@ -114,3 +114,50 @@ def test_config_errors_match_the_cli(tmp_path):
                              capture_output=True, text=True)
         assert out.returncode == 1
         assert out.stdout.splitlines() == errors
+
+
+SCORECARDS = """\
+scorecards:
+  - name: health
+    default: true
+    measures:
+      - {name: logins, metric: logins, ramp: {from: 0, to: 40}}
+"""
+RULES = """\
+rules:
+  - name: low_logins
+    threshold: {column: logins, compare: "<", value: 5}
+    actions:
+      - open_cta: {type: Risk, reason: Low logins, domain: Habit, priority: high}
+"""
+
+
+def test_a_config_dir_drives_the_configured_steps(tmp_path):
+    cfg = tmp_path / "config"
+    cfg.mkdir()
+    (cfg / "scorecards.yaml").write_text(SCORECARDS)
+    (cfg / "rules.yaml").write_text(RULES)
+    assert cscore.validate_config(cfg) == []
+    engine = cscore.Engine(tmp_path / "cs.db", config=cfg)
+    assert engine.steps["health"] and engine.steps["rules"] and not engine.steps["escalation"]
+    report = engine.run(snapshot([1.0, 50.0]), as_of="2024-03-01")
+    assert "health" in report.steps and "rules" in report.steps
+    assert report.health["red"] == 1 and report.new_red_accounts == ["acc0"]
+    assert report.rules["matched"] == 1 and report.ctas["opened"] == 1 and report.ctas["open"] == 1
+    assert report.risk_red_accounts == 0 and set(report.timed) == {"opened", "check_ins"}
+    assert set(report.sponsors) == {"assigned", "unassigned", "changed"}
+    audit = engine.audit()
+    assert audit["account_id"].tolist() == ["acc0"] and audit["time"][0] == pd.Timestamp("2024-03-01")
+    assert engine.audit(after_seq=int(audit["seq"].max())).empty
+    store = engine.store
+    assert store.schema_version >= 1
+    store.integrity_check()
+    assert store.series_days("metric/logins", "2024-02-01", "2024-03-05") == ["2024-03-01"]
+    assert cscore._cscore.metric_columns(cscore.Frame(snapshot([1.0]))._native) == ["logins",
+                                                                                   "tickets"]
+    # A bad file in the config dir: the engine refuses it with the validate line.
+    (cfg / "rules.yaml").write_text(RULES.replace("threshold:", "treshold:"))
+    errors = cscore.validate_config(cfg)
+    with pytest.raises(cscore.InvalidArgumentError) as err:
+        cscore.Engine(tmp_path / "other.db", config=cfg)
+    assert str(err.value) == errors[0] and errors[0].startswith(str(cfg / "rules.yaml") + ":")

@@ -28,8 +28,10 @@ def test_pip_install_into_venv(tmp_path, repo_root):
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-build-isolation", str(repo_root)],
                    env=env, check=True, cwd=tmp_path, timeout=1500)
     out = subprocess.run(
-        [str(py), "-c", "import cscore, numpy; f = cscore.Frame({'v': numpy.ones(3)}); "
-         "print(cscore.__file__); print(len(f))"],
+        [str(py), "-c", "import cscore, numpy, pathlib; f = cscore.Frame({'v': numpy.ones(3)}); "
+         "print(cscore.__file__); print(len(f)); d = pathlib.Path(cscore.__file__).parent; "
+         "print((d / '_cscore.pyi').exists() and (d / 'py.typed').exists())"],
         env=env, check=True, cwd=tmp_path, capture_output=True, text=True).stdout.split()
     assert out[0].startswith(str(env_dir))
     assert out[1] == "3"
+    assert out[2] == "True"  # the type stubs install with the package

@@ -92,6 +92,54 @@ TEST(RiskScorecard, ManualCtaMakesYellowAndFlaggedMakesRed) {
   EXPECT_THAT(batch->overall(), ElementsAre(1, 2, 2, 2));
 }
 
+// The same rule read off a real CTA store: who opened a CTA decides "manual", and only open
+// CTAs count.
+TEST(RiskScorecard, OpenCtasOfTheStoreSetDomainFloors) {
+  AccountFrame f = MakeFrame();
+  auto card = Compile(Def(), f);
+  ASSERT_TRUE(card.ok());
+  auto created = CtaStore::Create({});
+  ASSERT_TRUE(created.ok());
+  CtaStore& store = **created;
+  const absl::Time t0 = absl::FromCivil(absl::CivilDay(2026, 11, 20), absl::UTCTimeZone());
+  const Actor rule{.id = "usage_drop", .role = Role::kSystem};
+  const Actor ann{.id = "ann", .role = Role::kCsm};
+  auto open = [&](std::string_view account, std::string_view type, RiskDomain d, const Actor& by,
+                  std::string_view reason) {
+    absl::StatusOr<CtaId> id = store.Open(
+        {.account = account, .type = type, .reason = reason, .domain = d, .owner = "ann"}, by, t0);
+    EXPECT_TRUE(id.ok()) << id.status();
+    return id.ok() ? *id : -1;
+  };
+  open("a", "Risk", RiskDomain::kHabit, rule, "usage");         // a rule's: no floor
+  open("a", "Risk", RiskDomain::kProduct, ann, "feature gap");  // manual: yellow
+  const CtaId flagged = open("b", "Risk", RiskDomain::kDefect, rule, "bug");
+  ASSERT_TRUE(store.Fire(flagged, "flag", ann, t0).ok());  // flagged: red
+  const CtaId closed = open("d", "Risk", RiskDomain::kReadiness, ann, "staffing");
+  ASSERT_TRUE(store.Close(closed, "closed_success", ann, t0).ok());  // closed: no floor
+  open("d", "Expansion", RiskDomain::kHabit, ann, "seats");          // not a risk CTA
+  open("zz", "Risk", RiskDomain::kHabit, ann, "gone");               // not in the frame
+  open("c", "Risk", RiskDomain::kSupport, ann, "tickets");           // yellow floor under a red
+
+  int64_t skipped = 0;
+  const std::vector<RiskCtaRef> refs = OpenRiskCtas(store, f, &skipped);
+  EXPECT_EQ(skipped, 1);
+  ASSERT_EQ(refs.size(), 5u);
+  EXPECT_FALSE(refs[0].manual);
+  EXPECT_TRUE(refs[1].manual);
+  EXPECT_TRUE(refs[2].flagged);
+  EXPECT_EQ(refs[2].row, 1u);
+  auto batch = card->Evaluate({f, nullptr, absl::CivilDay(2026, 11, 23)}, refs);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ(batch->At(0, RiskDomain::kHabit), RiskStatus::kGreen);
+  EXPECT_EQ(batch->At(0, RiskDomain::kProduct), RiskStatus::kYellow);
+  EXPECT_EQ(batch->At(1, RiskDomain::kDefect), RiskStatus::kRed);
+  EXPECT_EQ(batch->At(3, RiskDomain::kReadiness), RiskStatus::kGreen);
+  EXPECT_EQ(batch->At(3, RiskDomain::kHabit), RiskStatus::kGreen);
+  // A signal's red is not lowered by a CTA's yellow floor (worst-of).
+  EXPECT_EQ(batch->At(2, RiskDomain::kSupport), RiskStatus::kRed);
+}
+
 TEST(RiskScorecard, CtaOutsideTheFrameIsAnError) {
   AccountFrame f = MakeFrame();
   auto card = Compile(Def(), f);

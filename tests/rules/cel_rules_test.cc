@@ -1,4 +1,5 @@
-// The shipped sample configuration compiled and run through CEL end to end.
+// A sample configuration (tests/rules/testdata, the demo book's first rules and risk
+// scorecard) compiled and run through CEL end to end.
 #include "cscore/risk/cel_predicate.h"
 #include "cscore/risk/risk_yaml.h"
 #include "cscore/rules/rules_yaml.h"
@@ -49,14 +50,13 @@ Demo MakeDemo() {
 
 TEST(CelRules, SampleRulesCompileAndRun) {
   Demo d = MakeDemo();
-  auto defs = LoadRulesFile(std::string(CSCORE_SOURCE_DIR) + "/examples/demo/config/rules.yaml");
+  auto defs = LoadRulesFile(std::string(CSCORE_SOURCE_DIR) + "/tests/rules/testdata/rules.yaml");
   ASSERT_TRUE(defs.ok()) << defs.status();
   RuleContext ctx;
   ctx.schema = d.frame.schema();
   ctx.history_metrics = d.history.metric_names();
-  auto rules = RuleSet::Compile(*std::move(defs),
-                                CelPredicateCompiler(cel::Environment::ForFrame(d.frame, &d.history)),
-                                ctx);
+  auto rules = RuleSet::Compile(
+      *std::move(defs), CelPredicateCompiler(cel::Environment::ForFrame(d.frame, &d.history)), ctx);
   ASSERT_TRUE(rules.ok()) << rules.status();
   testing::MemoryCtas ctas;
   auto run = rules->Evaluate({d.frame, &d.history, kMonday}, ctas, RuleState());
@@ -69,10 +69,10 @@ TEST(CelRules, SampleRulesCompileAndRun) {
   // acme (initech's NPS is missing: no CTA); acme's champion changed today; the ticket flood
   // is acme's; globex has few tickets (nothing open to close); renewal_prep runs on its
   // 14-day cadence from 2026-01-05 only on matching days.
-  EXPECT_THAT(got, ::testing::IsSupersetOf({"adoption_drop open acme", "adoption_drop tag acme",
-                                            "detractor open acme", "champion_left open acme",
-                                            "ticket_flood open acme",
-                                            "ticket_flood set_measure acme"}));
+  EXPECT_THAT(got,
+              ::testing::IsSupersetOf({"adoption_drop open acme", "adoption_drop tag acme",
+                                       "detractor open acme", "champion_left open acme",
+                                       "ticket_flood open acme", "ticket_flood set_measure acme"}));
   for (const std::string& g : got) EXPECT_THAT(g, ::testing::Not(HasSubstr("initech")));
 }
 
@@ -94,12 +94,12 @@ TEST(CelRules, CelErrorsPointAtTheYamlCharacter) {
 
 TEST(CelRules, SampleRiskScorecardCompilesAndRuns) {
   Demo d = MakeDemo();
-  auto def = LoadRiskScorecardFile(std::string(CSCORE_SOURCE_DIR) +
-                                   "/examples/demo/config/risk.yaml");
+  auto def =
+      LoadRiskScorecardFile(std::string(CSCORE_SOURCE_DIR) + "/tests/rules/testdata/risk.yaml");
   ASSERT_TRUE(def.ok()) << def.status();
   auto card = RiskScorecard::Compile(
-      *def, CelPredicateCompiler(cel::Environment::ForFrame(d.frame, &d.history)),
-      d.frame.schema(), d.history.metric_names());
+      *def, CelPredicateCompiler(cel::Environment::ForFrame(d.frame, &d.history)), d.frame.schema(),
+      d.history.metric_names());
   ASSERT_TRUE(card.ok()) << card.status();
   auto batch = card->Evaluate({d.frame, &d.history, kMonday}, {});
   ASSERT_TRUE(batch.ok()) << batch.status();

@@ -1,5 +1,9 @@
 #include "cscore/rules/rules_yaml.h"
 
+#include <fstream>
+#include <string>
+#include <vector>
+
 #include "fake_predicates.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -10,7 +14,7 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(RulesYaml, SampleConfigLoads) {
-  auto defs = LoadRulesFile(std::string(CSCORE_SOURCE_DIR) + "/examples/demo/config/rules.yaml");
+  auto defs = LoadRulesFile(std::string(CSCORE_SOURCE_DIR) + "/tests/rules/testdata/rules.yaml");
   ASSERT_TRUE(defs.ok()) << defs.status();
   ASSERT_EQ(defs->size(), 7u);
   const RuleDef& first = (*defs)[0];
@@ -29,6 +33,77 @@ TEST(RulesYaml, SampleConfigLoads) {
   EXPECT_TRUE((*defs)[3].threshold.has_value());
   EXPECT_EQ(std::get<CloseCtaAction>((*defs)[4].actions[0]).status, "closed_success");
   EXPECT_EQ((*defs)[6].schedule.kind, Schedule::Kind::kQuarterly);
+}
+
+// The shipped demo rules load, and each rule's recorded guard position is where its
+// condition text sits in the file.
+TEST(RulesYaml, DemoConfigLoadsWithPositions) {
+  const std::string path = std::string(CSCORE_SOURCE_DIR) + "/examples/demo/config/rules.yaml";
+  const std::vector<std::string_view> engine_keys = {"playbooks", "timed"};
+  auto defs = LoadRulesFile(path, engine_keys);
+  ASSERT_TRUE(defs.ok()) << defs.status();
+  EXPECT_FALSE(defs->empty());
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  for (const RuleDef& r : *defs) {
+    EXPECT_FALSE(r.actions.empty()) << r.name;
+    EXPECT_EQ(r.action_at.size(), r.actions.size()) << r.name;
+    if (r.when.empty()) continue;
+    ASSERT_GE(r.at.line, 1);
+    ASSERT_LE(r.at.line, static_cast<int>(lines.size()));
+    EXPECT_EQ(lines[r.at.line - 1].substr(r.at.column - 1, r.when.size()), r.when) << r.name;
+  }
+}
+
+TEST(RulesYaml, OpenActionFieldsAndDefaults) {
+  auto defs = ParseRulesYaml(R"(rules:
+  - name: full
+    when: x
+    schedule: every 3 days from 2026-01-05
+    actions:
+      - open_cta: {type: Expansion, reason: Seats, domain: habit, priority: 7,
+                   playbook: upsell, owner_role: account_manager, due_in_days: 21}
+      - close_cta: {type: Risk, reason: Usage, domain: Support, status: closed_lost}
+      - set_measure: {measure: adoption, value: 55.5}
+      - tag: expansion
+  - name: defaults
+    when: y
+    actions:
+      - open_cta: {reason: Usage, domain: Habit}
+)");
+  ASSERT_TRUE(defs.ok()) << defs.status();
+  const RuleDef& full = (*defs)[0];
+  EXPECT_EQ(full.schedule.kind, Schedule::Kind::kEveryNDays);
+  EXPECT_EQ(full.schedule.every_days, 3);
+  const auto& open = std::get<OpenCtaAction>(full.actions[0]);
+  EXPECT_EQ(open.type, "Expansion");
+  EXPECT_EQ(open.reason, "Seats");
+  EXPECT_EQ(open.domain, RiskDomain::kHabit);
+  EXPECT_EQ(open.priority, 7);
+  EXPECT_EQ(open.playbook, "upsell");
+  EXPECT_EQ(open.owner_role, "account_manager");
+  EXPECT_EQ(open.due_in_days, 21);
+  const auto& close = std::get<CloseCtaAction>(full.actions[1]);
+  EXPECT_EQ(close.type, "Risk");
+  EXPECT_EQ(close.reason, "Usage");
+  EXPECT_EQ(close.domain, RiskDomain::kSupport);
+  EXPECT_EQ(close.status, "closed_lost");
+  const auto& set = std::get<SetMeasureAction>(full.actions[2]);
+  EXPECT_EQ(set.measure, "adoption");
+  EXPECT_EQ(set.value, 55.5);
+  EXPECT_EQ(set.expires_in_days, 30);
+  EXPECT_EQ(std::get<TagAction>(full.actions[3]).tag, "expansion");
+  const RuleDef& defaults = (*defs)[1];
+  EXPECT_EQ(defaults.schedule.kind, Schedule::Kind::kDaily);
+  EXPECT_EQ(defaults.once_every_days, 0);
+  EXPECT_EQ(defaults.cooldown_after_close_days, 0);
+  const auto& d = std::get<OpenCtaAction>(defaults.actions[0]);
+  EXPECT_EQ(d.type, "Risk");
+  EXPECT_EQ(d.priority, 2);
+  EXPECT_EQ(d.owner_role, "csm");
+  EXPECT_EQ(d.due_in_days, 7);
+  EXPECT_TRUE(d.playbook.empty());
 }
 
 TEST(RulesYaml, BadInputIsLocated) {

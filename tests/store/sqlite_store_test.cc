@@ -91,12 +91,18 @@ TEST_F(SqliteStoreTest, MigratesAVersionOneFileAndKeepsItsData) {
   // Turn the file back into what version 1 wrote.
   RawExec(
       "DROP INDEX audit_cta; DROP INDEX audit_account; ALTER TABLE journal DROP COLUMN summary; "
+      "ALTER TABLE escalations DROP COLUMN policy_id; ALTER TABLE escalations DROP COLUMN "
+      "next_step; ALTER TABLE escalations DROP COLUMN arr; ALTER TABLE escalations DROP COLUMN "
+      "tier; ALTER TABLE escalations DROP COLUMN flags; "
       "DELETE FROM schema_version WHERE version > 1;");
   ASSERT_EQ(RawCount("sqlite_master WHERE name = 'audit_cta'"), 0);
   auto store = OpenOrDie();
-  EXPECT_EQ(store->schema_version(), 3);
+  EXPECT_EQ(store->schema_version(), SqliteStore::kSchemaVersion);
   EXPECT_EQ(RawCount("sqlite_master WHERE name = 'audit_cta'"), 1);
   EXPECT_EQ(RawCount("pragma_table_info('journal') WHERE name = 'summary'"), 1);
+  EXPECT_EQ(RawCount("pragma_table_info('escalations') WHERE name IN ('policy_id', 'next_step', "
+                     "'arr', 'tier', 'flags')"),
+            5);
   // Rows journaled before version 3 read back with an empty summary.
   EXPECT_EQ(**store->LoadStepSummary(kDay, "ingest"), "{}");
   EXPECT_THAT(*store->Accounts(), ElementsAre("acme"));
@@ -193,7 +199,7 @@ TEST_F(SqliteStoreTest, AStepThatFailsMidWayLeavesNothingBehind) {
   // The accounts and the series are written before the audit rows; seq 5 leaves a gap.
   w.audit = {Audit(2, 1, "start"), Audit(5, 1, "close")};
   absl::Status s = store->Commit(w);
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(s.message()), HasSubstr("continues at 3"));
   EXPECT_TRUE(store->Accounts()->empty());
   EXPECT_EQ(RawCount("series"), 0);
@@ -214,6 +220,42 @@ TEST_F(SqliteStoreTest, DuplicateAccountRollsBackTheStep) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("account 'acme' is already registered"));
   EXPECT_THAT(*store->Accounts(), ElementsAre("acme"));
   EXPECT_FALSE(*store->IsCommitted(kDay, "b"));
+}
+
+TEST_F(SqliteStoreTest, AWriteOutsideTheRunIsNotJournaledAndContinuesTheLog) {
+  auto store = OpenOrDie();
+  ASSERT_TRUE(store->Commit({.date = kDay, .step = "rules", .audit = {Audit(1, 1, "open")}}).ok());
+  StepWrite person{.date = kDay + 3, .step = "cta transition", .journaled = false};
+  person.audit = {Audit(2, 1, "start")};
+  ASSERT_TRUE(store->Commit(person).ok());
+  // Twice is fine (no journal key); the log decides what may follow.
+  person.audit = {Audit(3, 1, "flag")};
+  ASSERT_TRUE(store->Commit(person).ok());
+  EXPECT_EQ(RawCount("journal"), 1);
+  EXPECT_EQ(**store->LastStartedDay(), kDay);
+  EXPECT_EQ(store->LoadAudit(0)->size(), 3u);
+  // A writer that read the log before those rows were added is refused whole.
+  absl::Status stale = store->Commit({.date = kDay + 1,
+                                      .step = "rules",
+                                      .new_accounts = {"late"},
+                                      .audit = {Audit(2, 1, "close")}});
+  EXPECT_EQ(stale.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(store->Accounts()->empty());
+  EXPECT_FALSE(*store->IsCommitted(kDay + 1, "rules"));
+}
+
+TEST_F(SqliteStoreTest, KeepsEscalationEpisodesAndRemovesSponsors) {
+  auto store = OpenOrDie();
+  EscalationRow e{7, 2, 1, 100, 200, 150, 0, "flagged", 1, 600000, "enterprise", 3};
+  ASSERT_TRUE(store
+                  ->Commit({.date = kDay,
+                            .step = "a",
+                            .escalations = {e},
+                            .sponsors = {{"acme", "ceo", 30, 1, 2}, {"globex", "cro", 90, 1, 3}}})
+                  .ok());
+  EXPECT_THAT(*store->LoadEscalations(), ElementsAre(e));
+  ASSERT_TRUE(store->Commit({.date = kDay, .step = "b", .sponsors_removed = {"acme"}}).ok());
+  EXPECT_THAT(*store->LoadSponsors(), ElementsAre(SponsorRow{"globex", "cro", 90, 1, 3}));
 }
 
 TEST(DayTest, ParsesAndFormatsRealDatesOnly) {

@@ -62,7 +62,7 @@ def partition_function(model: Any, *, method: str = "score", id_column: Optional
 
 
 def map_partitions(ddf: Any, model: Any, *, method: str = "score", id_column: Optional[str] = None,
-                   meta: Optional[pd.DataFrame] = None, **kwargs: Any):
+                   meta: Optional[pd.DataFrame] = None, **kwargs: Any) -> Any:
     """Lazily applies ``model.<method>`` to every partition of a ``dask.dataframe``.
 
     Returns a dask DataFrame with the same partitions; ``meta`` (an empty DataFrame with the

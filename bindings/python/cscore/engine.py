@@ -4,7 +4,7 @@
 rules, CTAs, escalations), committing each step to the store; a day already complete
 returns its stored report. Nothing reads the clock: ``as_of`` is the only time.
 
-    >>> engine = cscore.Engine("cs.db")
+    >>> engine = cscore.Engine("cs.db", config="config/")
     >>> report = engine.run(snapshot_df, as_of="2024-03-01")
     >>> report.health            # {'green': ..., 'yellow': ..., 'red': ..., 'unscored': ...}
 """
@@ -58,16 +58,30 @@ class Engine:
     ----------
     store:
         A path to a SQLite store file (created if absent) or an open :class:`SqliteStore`.
+    config:
+        A configuration directory (scorecards.yaml, risk.yaml, rules.yaml, lifecycles/,
+        organisation.yaml, escalation.yaml, engine.yaml; each optional): the definitions of
+        every step, loaded as ``cscore run --config`` loads them (errors read
+        file:line:column). Without it the run keeps history only.
     history_days:
-        Days of metric history loaded for windowed measures and trends.
+        Days of metric history loaded for windowed measures and trends (default: the
+        configuration's, else 90).
     progress:
         Optional ``callback(step: str, fraction: float)`` called during runs.
     """
 
-    def __init__(self, store: Any, *, history_days: int = 90,
+    def __init__(self, store: Any, *, config: Optional[str] = None,
+                 history_days: Optional[int] = None,
                  progress: Optional[Callable[[str, float], None]] = None):
         self.store = store if isinstance(store, SqliteStore) else SqliteStore.open(str(store))
-        self._native = _cscore.Engine(self.store, history_days=history_days, progress=progress)
+        self._native = _cscore.Engine(self.store, history_days=history_days, progress=progress,
+                                      config=None if config is None else str(config))
+
+    @property
+    def steps(self) -> dict:
+        """Which configured steps run (health, risk, rules, escalation, sponsors) and the
+        history window."""
+        return dict(self._native.steps)
 
     def run(self, snapshot: Any, as_of: Any, *, id_column: Optional[str] = None) -> RunReport:
         """Runs day ``as_of`` over ``snapshot`` (a Frame or DataFrame of accounts).
@@ -89,6 +103,15 @@ class Engine:
         h._index = frame.index
         h._as_of = pd.Timestamp(day_string(as_of))
         return h
+
+    def audit(self, *, after_seq: int = 0) -> pd.DataFrame:
+        """The store's audit log (every CTA change the runs made), entries after
+        ``after_seq``: seq, time, cta_id, account_id, event, from / to status, actor, reason,
+        detail."""
+        df = pd.DataFrame(self.store.load_audit(after_seq=int(after_seq)))
+        if len(df):
+            df["time"] = pd.to_datetime(df["time"], unit="s")
+        return df
 
     def report(self, day: Any) -> Optional[dict]:
         """The stored report of a completed day as a dict, or None."""

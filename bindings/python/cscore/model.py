@@ -278,7 +278,7 @@ class BacktestReport:
                           ["accounts", "churned", "base_rate", "auc", "lift_top_decile", "brier",
                            "green_churned", "surprise_rate"]}, name="backtest")
 
-    def plot(self, axes: Optional[Sequence[Any]] = None):
+    def plot(self, axes: Optional[Sequence[Any]] = None) -> Sequence[Any]:
         """ROC and calibration curves side by side; returns the two Axes."""
         from . import plots
         if axes is None:

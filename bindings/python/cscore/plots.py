@@ -10,10 +10,13 @@ compose into subplots. Inputs are pandas objects as returned by cscore's functio
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["health_distribution", "risk_heatmap", "score_history", "roc_curve",
            "calibration_curve", "cta_aging", "roc_points", "calibration_points"]
@@ -21,7 +24,7 @@ __all__ = ["health_distribution", "risk_heatmap", "score_history", "roc_curve",
 _STATUS_COLORS = {"green": "#57bb8a", "yellow": "#f7cb4d", "red": "#e67c73", "na": "#d0d0d0"}
 
 
-def _axes(ax: Any, figsize=(6, 4)):
+def _axes(ax: Any, figsize: tuple = (6, 4)) -> "Axes":
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
@@ -29,8 +32,8 @@ def _axes(ax: Any, figsize=(6, 4)):
     return ax
 
 
-def health_distribution(scores: pd.Series, segments: Optional[Any] = None, *, ax=None,
-                        bands: Optional[Sequence[tuple]] = None, bins: int = 20):
+def health_distribution(scores: pd.Series, segments: Optional[Any] = None, *, ax: Optional["Axes"] = None,
+                        bands: Optional[Sequence[tuple]] = None, bins: int = 20) -> "Axes":
     """Histogram of health scores, one step line per segment.
 
     ``segments`` is aligned with ``scores`` (a Series sharing its index, or an array);
@@ -59,7 +62,7 @@ def health_distribution(scores: pd.Series, segments: Optional[Any] = None, *, ax
     return ax
 
 
-def risk_heatmap(statuses: pd.DataFrame, *, ax=None, max_accounts: int = 40):
+def risk_heatmap(statuses: pd.DataFrame, *, ax: Optional["Axes"] = None, max_accounts: int = 40) -> "Axes":
     """Accounts x risk domains, colored green / yellow / red (N/A in gray).
 
     ``statuses`` holds status names ("green", "yellow", "red") or levels 0 / 1 / 2; rows are
@@ -85,8 +88,8 @@ def risk_heatmap(statuses: pd.DataFrame, *, ax=None, max_accounts: int = 40):
     return ax
 
 
-def score_history(history: pd.Series, *, trend_days: Optional[int] = 30, ax=None,
-                  bands: Optional[Sequence[tuple]] = None):
+def score_history(history: pd.Series, *, trend_days: Optional[int] = 30, ax: Optional["Axes"] = None,
+                  bands: Optional[Sequence[tuple]] = None) -> "Axes":
     """One account's score over time, with its least-squares trend over the last days."""
     ax = _axes(ax)
     history = pd.Series(history).astype(float)
@@ -140,7 +143,7 @@ def calibration_points(y_true: Any, probability: Any, bins: int = 10) -> tuple:
     return mean_p[used], rate[used], count[used]
 
 
-def roc_curve(y_true: Any, score: Any, *, ax=None, label: Optional[str] = None):
+def roc_curve(y_true: Any, score: Any, *, ax: Optional["Axes"] = None, label: Optional[str] = None) -> "Axes":
     """ROC curve (with its AUC in the legend) of a churn score; higher score = more risk."""
     ax = _axes(ax, figsize=(4.5, 4.5))
     fpr, tpr, auc = roc_points(y_true, score)
@@ -153,8 +156,8 @@ def roc_curve(y_true: Any, score: Any, *, ax=None, label: Optional[str] = None):
     return ax
 
 
-def calibration_curve(y_true: Any, probability: Any, *, bins: int = 10, ax=None,
-                      label: Optional[str] = None):
+def calibration_curve(y_true: Any, probability: Any, *, bins: int = 10, ax: Optional["Axes"] = None,
+                      label: Optional[str] = None) -> "Axes":
     """Observed churn rate against predicted probability, per probability bin."""
     ax = _axes(ax, figsize=(4.5, 4.5))
     mean_p, rate, _ = calibration_points(y_true, probability, bins)
@@ -169,8 +172,8 @@ def calibration_curve(y_true: Any, probability: Any, *, bins: int = 10, ax=None,
 
 def cta_aging(ctas: pd.DataFrame, as_of: Any, *, opened: str = "opened",
               by: Optional[str] = "priority", open_only: bool = True,
-              status_category: str = "category", ax=None,
-              buckets: Sequence[int] = (7, 14, 30, 60, 90)):
+              status_category: str = "category", ax: Optional["Axes"] = None,
+              buckets: Sequence[int] = (7, 14, 30, 60, 90)) -> "Axes":
     """Open CTAs by age bucket (days since ``opened`` at ``as_of``), stacked by ``by``."""
     ax = _axes(ax)
     df = ctas

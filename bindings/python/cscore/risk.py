@@ -95,11 +95,14 @@ class RiskScorecard:
         return pd.DataFrame(self._core.signals, columns=["domain", "signal", "level"])
 
     def evaluate(self, data: Any, *, history: Optional[History] = None, as_of: Any = None,
-                 open_ctas: Optional[pd.DataFrame] = None,
+                 open_ctas: Optional[pd.DataFrame] = None, store: Any = None,
                  id_column: Optional[str] = None) -> RiskTable:
         """Statuses per account (index) and domain (columns), plus ``overall`` and the
-        number of red domains. ``open_ctas`` has columns account_id, domain and optionally
-        type (default "Risk"), manual and flagged (default False)."""
+        number of red domains. Open CTAs feed their domain: ``store`` (a
+        :class:`cscore.CtaStore`) gives its open CTAs (manual = opened by a person), and / or
+        ``open_ctas`` has columns account_id, domain and optionally type (default "Risk"),
+        manual and flagged (default False). Condition signals are CEL over the data's
+        columns and ``history``'s metrics; the GIL is released while evaluating."""
         frame = as_frame(data, id_column=id_column)
         refs = []
         if open_ctas is not None and len(open_ctas):
@@ -111,7 +114,8 @@ class RiskScorecard:
                 refs.append((row, str(rec.get("type", "Risk")), str(rec["domain"]),
                              bool(rec.get("manual", False)), bool(rec.get("flagged", False))))
         native = self._core.evaluate(frame._native, history._native if history else None,
-                                     as_of=_seconds(as_of), open_ctas=refs)
+                                     as_of=_seconds(as_of), open_ctas=refs,
+                                     store=None if store is None else store._native)
         cols = native.columns()
         cats = pd.CategoricalDtype(_STATUS, ordered=True)
         data_out = {d: pd.Categorical.from_codes(cols[d].astype(np.int8), dtype=cats)

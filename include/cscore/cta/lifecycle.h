@@ -1,9 +1,10 @@
 // The lifecycle of a CTA: a state machine per CTA type. Statuses each map to a category
 // (open or a closed outcome); events move a status to another (or keep it and change an
-// overlay: flag, snooze, breach); each transition names who may fire it and what it records.
+// overlay: flag, snooze, breach); each transition names who may fire it, may carry a guard
+// (a CEL condition over the CTA, the actor and the event) and says what it records.
 // Compile() validates a LifecycleDef (unknown or unreachable statuses, duplicate events,
-// events with no transition, closed statuses left other than by a reopen) and builds a dense
-// [status x event] table, so applying an event is one array lookup.
+// events with no transition, closed statuses left other than by a reopen, guards that do not
+// compile) and builds a dense [status x event] table, so applying an event is one array lookup.
 //
 //   cscore::LifecycleDef def = ...;  // or cscore::LoadLifecycleFile("lifecycles/default.yaml")
 //   absl::StatusOr<cscore::Lifecycle> lc = cscore::Lifecycle::Compile(def);
@@ -18,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cscore/expr/cel.h"
 
 namespace cscore {
 
@@ -56,6 +58,8 @@ struct CtaStatusDef {
 // events such as flag). `who`: "owner", "escalation_chain" (anyone above the owner), "system"
 // (timed events, rules) or role names ("csm", "team_lead", "vp", "ceo", "admin").
 // A transition out of a closed status is a reopen and must give `reopen_within`.
+// `guard` (optional) is a CEL condition that must hold for the transition to fire, checked
+// after `who`; it reads `cta`, `actor`, `event` and `now` (see Lifecycle::GuardEnvironment).
 struct CtaTransitionDef {
   std::string event;
   std::vector<std::string> from;
@@ -63,6 +67,7 @@ struct CtaTransitionDef {
   std::vector<std::string> who;
   std::vector<CtaAction> actions;
   absl::Duration reopen_within = absl::ZeroDuration();
+  std::string guard = {};
 };
 
 struct LifecycleDef {
@@ -74,6 +79,10 @@ struct LifecycleDef {
   std::vector<CtaTransitionDef> transitions;
   std::string snooze_expiry_event;  // fired by FireTimedEvents; empty: none
   std::string due_breach_event;     // idem
+  // The overlay event escalation timers fire (cscore/escalation/timers.h): it must exist in
+  // every open status, allow 'system' and keep the status. Empty: CTAs of this lifecycle
+  // cannot be escalated.
+  std::string escalation_event = {};
 };
 
 class Lifecycle {
@@ -88,10 +97,19 @@ class Lifecycle {
     uint8_t who = 0;    // kWho* bits
     uint8_t roles = 0;  // bit (1 << Role) for each role allowed outright
     uint16_t actions = 0;
+    int16_t guard = -1;            // index of the guard program, -1: none
     int64_t reopen_within_us = 0;  // > 0 on reopen transitions
   };
 
   static absl::StatusOr<Lifecycle> Compile(const LifecycleDef& def);
+  // What guards are checked against. Every variable is a map:
+  //   cta:   id, account, type, reason, domain, priority (int, 0 highest), owner, source,
+  //          status, category, flagged, snoozed, breached (bool), created_at, due_at,
+  //          started_at, closed_at (timestamps, null when unset), task_count, tasks_done (int)
+  //   actor: id, role, is_owner, above_owner (bool: up the owner's escalation chain)
+  //   event: name, reason
+  // and `now` is the event time. A guard reading a field not listed is a compile error.
+  static cel::Environment GuardEnvironment();
   // The lifecycle shipped with the library (same as examples/demo/config/lifecycles/default.yaml).
   static const Lifecycle& Default();
 
@@ -105,6 +123,11 @@ class Lifecycle {
   int initial() const { return initial_; }
   int snooze_expiry_event() const { return snooze_expiry_; }  // -1: none
   int due_breach_event() const { return due_breach_; }        // -1: none
+  int escalation_event() const { return escalation_; }        // -1: none
+  // The compiled guard of an edge, or nullptr when it has none.
+  const cel::Program* guard(const Edge& edge) const {
+    return edge.guard < 0 ? nullptr : &guards_[edge.guard];
+  }
 
   int FindStatus(std::string_view name) const;  // -1 if unknown
   int FindEvent(std::string_view name) const;   // -1 if unknown
@@ -128,6 +151,8 @@ class Lifecycle {
   int initial_ = 0;
   int snooze_expiry_ = -1;
   int due_breach_ = -1;
+  int escalation_ = -1;
+  std::vector<cel::Program> guards_;
 };
 
 }  // namespace cscore

@@ -1,6 +1,7 @@
 // Loading CTA lifecycles from YAML. The document holds one lifecycle (statuses, events,
-// transitions, timed events); it is compiled on load, and every error reads
-// "file:line:column: message" pointing at the offending status, event or transition.
+// transitions with their guards, timed events); it is compiled on load, and every error
+// reads "file:line:column: message" pointing at the offending status, event, transition or
+// guard character.
 //
 //   absl::StatusOr<cscore::Lifecycle> lc =
 //       cscore::LoadLifecycleFile("examples/demo/config/lifecycles/default.yaml");

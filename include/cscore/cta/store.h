@@ -3,7 +3,9 @@
 // type's Lifecycle. Every accepted change is appended to an audit log of fixed-size records
 // over an interned string table; the store is a pure fold of that log, so Replay() of the
 // log rebuilds it exactly. A rejected call (unknown CTA, event that does not apply, actor not
-// allowed) returns an error naming actor, event and CTA, and changes nothing.
+// allowed, guard that does not hold) returns an error naming actor, event and CTA, and
+// changes nothing. Guards are decided when an event is fired; Replay folds the accepted
+// records and does not re-run them.
 //
 //   absl::StatusOr<std::unique_ptr<cscore::CtaStore>> store = cscore::CtaStore::Create({});
 //   absl::StatusOr<cscore::CtaId> id = (*store)->Open({.account = "acme", ...}, rules, now);
@@ -22,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/status/status.h"
@@ -175,6 +178,11 @@ class CtaStore {
   // The open CTA with this account, type and reason (dedup), in O(1).
   std::optional<CtaId> FindOpen(std::string_view account, std::string_view type,
                                 std::string_view reason) const;
+  // FindOpen for many accounts with one type and reason: out[i] is the open CTA of
+  // accounts[i], or -1. The lookups are pipelined (each probe prefetched a few accounts
+  // ahead), which is what the rules engine's millions of dedup checks a day need.
+  void FindOpenBatch(std::span<const std::string_view> accounts, std::string_view type,
+                     std::string_view reason, std::span<CtaId> out) const;
   absl::Status Update(CtaId id, const CtaUpdate& update, const Actor& by, absl::Time at);
   absl::Status Fire(CtaId id, std::string_view event, const Actor& by, absl::Time at,
                     const FireArgs& args = {});
@@ -205,7 +213,11 @@ class CtaStore {
   std::string_view type_name(CtaId id) const { return type_names_[type_[id]]; }
   std::string_view reason(CtaId id) const { return str(reason_[id]); }
   std::string_view owner(CtaId id) const { return str(owner_[id]); }
-  std::string_view source(CtaId id) const { return str(source_[id]); }
+  std::string_view source(CtaId id) const { return str(source_[id]); }  // rule id or person
+  // The role of whoever opened the CTA: kSystem for rules and timed CTAs.
+  Role source_role(CtaId id) const { return static_cast<Role>(source_role_[id]); }
+  // Opened by a person rather than by a rule (the risk scorecard's "manual" CTAs).
+  bool manual(CtaId id) const { return source_role(id) != Role::kSystem; }
   std::string_view snooze_reason(CtaId id) const { return str(snooze_reason_[id]); }
   RiskDomain domain(CtaId id) const { return static_cast<RiskDomain>(domain_[id]); }
   int priority(CtaId id) const { return priority_[id]; }
@@ -225,6 +237,7 @@ class CtaStore {
   std::span<const int32_t> reason_column() const { return reason_; }
   std::span<const int32_t> owner_column() const { return owner_; }
   std::span<const int32_t> source_column() const { return source_; }
+  std::span<const uint8_t> source_role_column() const { return source_role_; }
   std::span<const int32_t> snooze_reason_column() const { return snooze_reason_; }
   std::span<const int32_t> playbook_column() const { return playbook_; }
   std::span<const int64_t> created_column() const { return created_; }
@@ -254,14 +267,23 @@ class CtaStore {
   struct DedupKey {
     int32_t account, reason;
     uint8_t type;
+    bool operator==(const DedupKey&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const DedupKey& k) {
+      return H::combine(std::move(h), k.account, k.reason, k.type);
+    }
   };
-  // Both indexes hold 4-byte ids and hash through the columns they point into, so the
-  // store keeps no second copy of any string or key.
+  // The string index holds 4-byte ids and hashes through the strings they point into, so
+  // the store keeps no second copy of any string. The dedup index keeps its keys inline: a
+  // probe then needs no load from the CTA columns, which is what lets FindOpenBatch
+  // prefetch it.
   struct StringIdHash {
     using is_transparent = void;
     const std::vector<std::string>* strings;
     size_t operator()(int32_t id) const { return (*this)(std::string_view((*strings)[id])); }
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    size_t operator()(std::string_view s) const {
+      return absl::Hash<absl::string_view>{}(ToAbsl(s));
+    }
   };
   struct StringIdEq {
     using is_transparent = void;
@@ -273,28 +295,6 @@ class CtaStore {
       return get(a) == get(b);
     }
   };
-  struct DedupHash {
-    using is_transparent = void;
-    const CtaStore* store;
-    size_t operator()(CtaId id) const {
-      return (*this)(DedupKey{store->account_[id], store->reason_[id], store->type_[id]});
-    }
-    size_t operator()(const DedupKey& k) const { return absl::HashOf(k.account, k.reason, k.type); }
-  };
-  struct DedupEq {
-    using is_transparent = void;
-    const CtaStore* store;
-    DedupKey get(CtaId id) const {
-      return {store->account_[id], store->reason_[id], store->type_[id]};
-    }
-    DedupKey get(const DedupKey& k) const { return k; }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      const DedupKey x = get(a), y = get(b);
-      return x.account == y.account && x.reason == y.reason && x.type == y.type;
-    }
-  };
-
   int32_t Intern(std::string_view s);
   int32_t Lookup(std::string_view s) const;  // -1 if never interned
   absl::Status CheckId(CtaId id) const;
@@ -302,6 +302,9 @@ class CtaStore {
   absl::Status Forbidden(CtaId id, std::string_view what, const Actor& by) const;
   absl::Status PrepareTransition(CtaId id, int event, const Actor& by, int32_t actor_id, int64_t at,
                                  const FireArgs& args, AuditRecord* rec) const;
+  absl::Status CheckGuard(const cel::Program& guard, CtaId id, std::string_view event,
+                          const Actor& by, int32_t actor_id, int64_t at,
+                          const FireArgs& args) const;
   // The one place that changes state: live calls and Replay both go through it.
   void Apply(const AuditRecord& rec);
   absl::Status CheckRecord(const AuditRecord& rec, int64_t index) const;
@@ -320,13 +323,13 @@ class CtaStore {
   absl::flat_hash_set<int32_t, StringIdHash, StringIdEq> string_ids_;
 
   // One entry per CTA.
-  std::vector<uint8_t> status_, flags_, type_, domain_, priority_, task_count_;
+  std::vector<uint8_t> status_, flags_, type_, domain_, priority_, task_count_, source_role_;
   std::vector<int32_t> account_, reason_, owner_, source_, snooze_reason_, playbook_;
   std::vector<int32_t> task_first_, next_of_account_;
   std::vector<int64_t> created_, due_, started_, closed_, flagged_at_, snooze_until_, updated_;
-  std::vector<uint8_t> task_done_;   // all CTAs' tasks, from task_first_
-  std::vector<CtaId> account_head_;  // by the account's string id; -1: none
-  absl::flat_hash_set<CtaId, DedupHash, DedupEq> open_index_;  // open CTAs by DedupKey
+  std::vector<uint8_t> task_done_;                   // all CTAs' tasks, from task_first_
+  std::vector<CtaId> account_head_;                  // by the account's string id; -1: none
+  absl::flat_hash_map<DedupKey, CtaId> open_index_;  // the open CTA of each key
   std::vector<CtaComment> comments_;
   std::vector<AuditRecord> log_;
 };

@@ -1,16 +1,28 @@
 // The daily run: one call takes the day's account snapshot through every step and returns
 // what changed.
 //
-// Engine::Run(snapshot, as_of) runs the steps in order — ingest (register accounts, keep the
-// day's metrics as history), then the module steps this build provides — committing each
-// step to the Store in its own transaction together with a journal entry. A day that has
-// already completed returns its stored report unchanged (idempotent); a day interrupted
-// half-way (a crash, a killed process) resumes at the first step not journaled; days run in
-// date order, so replaying them in order into an empty store rebuilds the history. Nothing
-// reads the clock: as_of is the only time.
+// Engine::Run(snapshot, as_of) runs the steps in order, each committed to the Store in its
+// own transaction together with its journal entry:
+//   ingest      register new accounts, keep the day's metrics as history
+//   health      health scores with their trend against the previous run (scorecards.yaml)
+//   risk        the 8-domain risk scorecard; open CTAs feed the domains (risk.yaml)
+//   rules       rules over the frame and its history to intents, applied to the CTA store
+//               (rules.yaml)
+//   timed       snooze expiry and due-date breach (lifecycles), executive sponsors and their
+//               check-in CTAs, onboarding milestones and QBRs (rules.yaml `timed`,
+//               organisation.yaml `sponsors`)
+//   escalation  escalation timeouts of flagged CTAs (organisation.yaml + escalation.yaml)
+//   report      the day's report; the day is complete once it is stored
+// A step whose configuration is absent is skipped. CTA state lives in the store's audit log
+// and is rebuilt by replaying it at the start of every run; rule re-entry, escalation and
+// sponsor state live in their tables. A completed day returns its stored report unchanged
+// (idempotent); a day interrupted half-way resumes at the first step not journaled and ends
+// exactly as an uninterrupted run; days run in date order, so replaying them in order into an
+// empty store rebuilds the same state. Nothing reads the clock: as_of is the only time, and
+// every change the run makes is stamped 00:00 UTC of as_of.
 //
 //   auto store = cscore::SqliteStore::Open("cs.db");
-//   cscore::Engine engine(**store);
+//   cscore::Engine engine(**store, *cscore::LoadEngineOptions("config"));
 //   absl::StatusOr<cscore::RunReport> report = engine.Run(frame, absl::CivilDay(2024, 3, 1));
 #ifndef CSCORE_ENGINE_ENGINE_H_
 #define CSCORE_ENGINE_ENGINE_H_
@@ -22,14 +34,22 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "cscore/cta/lifecycle.h"
+#include "cscore/cta/store.h"
 #include "cscore/engine/persist.h"
+#include "cscore/escalation/policy.h"
+#include "cscore/escalation/sponsors.h"
 #include "cscore/frame/frame.h"
 #include "cscore/frame/history.h"
 #include "cscore/health/scorecard.h"
+#include "cscore/risk/scorecard.h"
+#include "cscore/rules/rules.h"
+#include "cscore/rules/timed.h"
 
 namespace cscore {
 
@@ -46,12 +66,28 @@ struct RunReport {
     int64_t green = 0, yellow = 0, red = 0, unscored = 0;
   } health;
   std::array<int64_t, 8> risk_red = {};  // red accounts per domain, kRiskDomainNames order
+  int64_t risk_red_accounts = 0;         // accounts red in at least one domain
   struct Ctas {
     int64_t opened = 0, updated = 0, closed = 0, escalated = 0;
+    int64_t woken = 0;     // snoozes that expired
+    int64_t breached = 0;  // due dates that passed
+    int64_t rejected = 0;  // intents the CTA store refused (see the step summaries)
+    int64_t open = 0;      // open CTAs after the run
   } ctas;
+  struct Rules {
+    int64_t run = 0, matched = 0, intents = 0, suppressed_snoozed = 0, suppressed_reentry = 0;
+  } rules;
+  struct Timed {
+    int64_t opened = 0;     // timed CTAs opened (milestones, QBRs, check-ins)
+    int64_t check_ins = 0;  // of which executive check-ins
+  } timed;
+  struct Sponsors {
+    int64_t assigned = 0, unassigned = 0, changed = 0;
+  } sponsors;
   std::vector<std::string> new_red_accounts;  // red today, not red on the previous run
-  std::vector<std::string> escalations;       // "cta <id> -> level <n>"
-  std::vector<std::string> steps;             // the steps this day's run consists of
+  // One entry per escalation step fired: "cta <id> -> level <n> (<account>)".
+  std::vector<std::string> escalations;
+  std::vector<std::string> steps;  // the steps this day's run consists of
 
   // True when Run found the day already complete and returned the stored report.
   bool from_store = false;
@@ -61,13 +97,45 @@ struct RunReport {
   static absl::StatusOr<RunReport> FromJson(std::string_view json);
 };
 
+// Snapshot columns the engine reads beyond the metrics (engine.yaml `columns`). A column
+// absent from the snapshot reads as missing (ARR 0, no tier, flags false).
+struct AccountColumns {
+  std::string arr = "arr";                          // numeric
+  std::string tier = "tier";                        // categorical: strategic, enterprise, ...
+  std::string renewal_at_risk = "renewal_at_risk";  // bool
+  std::string edm_left = "edm_left";                // bool: the executive decision maker left
+  std::string sale_sponsor = "sale_sponsor";        // categorical person id
+};
+
 struct EngineOptions {
-  // Health scorecards; without them the run keeps history only and every account is unscored.
+  // Health scorecards; without them every account is unscored.
   std::shared_ptr<const ScorecardSet> scorecards;
-  // Days of metric history loaded for windowed measures and trends.
+  // The risk scorecard definition; compiled against each day's snapshot.
+  std::optional<RiskScorecardDef> risk;
+  // Rule definitions (rules.yaml); compiled against each day's snapshot.
+  std::optional<std::vector<RuleDef>> rules;
+  TimedCtaDefs timed;
+  // The CTA store's configuration: lifecycles (lifecycles/*.yaml; none: the default),
+  // custom CTA types and playbooks.
+  std::vector<Lifecycle> lifecycles;
+  std::vector<std::string> cta_types;
+  std::vector<PlaybookDef> playbooks;
+  // The organisation and escalation policies; also the authority of people's transitions.
+  std::shared_ptr<const Escalator> escalator;
+  std::optional<SponsorPoolDef> sponsors;
+  AccountColumns columns;
+  // Owner role -> categorical column of person ids, e.g. {"csm", "csm"}. A role without an
+  // entry is looked up in the column named after it, when the snapshot has one.
+  std::vector<std::pair<std::string, std::string>> owner_columns;
+  // People who may fire any transition (Role::kAdmin).
+  std::vector<std::string> admins;
+  // Days of metric history loaded for windowed expressions whose window is not a literal.
   int history_days = 90;
   // Called between steps and within long ones; fraction in [0, 1] of the whole run.
   std::function<void(std::string_view step, double fraction)> progress;
+
+  // The CTA store options these definitions make (authority included).
+  CtaStoreOptions CtaOptions() const;
 };
 
 class Engine {
@@ -75,8 +143,9 @@ class Engine {
   // `store` must outlive the engine.
   explicit Engine(Store& store, EngineOptions options = {});
 
-  // Validates the whole snapshot before anything is written, so bad input changes nothing:
-  // non-finite metric values and an empty snapshot are refused with the account and column.
+  // Validates the whole snapshot and compiles every definition against it before anything is
+  // written, so bad input changes nothing: non-finite metric values, an empty snapshot, rules
+  // over unknown columns... are refused with the account, column or config location.
   // FailedPrecondition when `as_of` is before the last completed day and not itself complete.
   absl::StatusOr<RunReport> Run(const AccountFrame& snapshot, absl::CivilDay as_of) const;
 
@@ -86,26 +155,38 @@ class Engine {
                                             const std::vector<std::string>& metrics,
                                             absl::CivilDay as_of, int days) const;
 
- private:
-  absl::Status HealthStep(const AccountFrame& snapshot, absl::CivilDay as_of,
-                          std::optional<absl::CivilDay> previous_day, RunReport& report) const;
-  void progress_(std::string_view step, double fraction) const;
+  const EngineOptions& options() const { return options_; }
 
+ private:
   Store* store_;
   EngineOptions options_;
 };
 
-// The engine's definitions from a configuration directory: scorecards.yaml when present.
-// Errors read "file:line:column: message".
+// The engine's definitions from a configuration directory; each file is optional and its
+// step is skipped without it: engine.yaml (history_days, columns, owner_columns, admins,
+// cta_types), scorecards.yaml, risk.yaml, rules.yaml (rules, playbooks, timed),
+// lifecycles/*.yaml, organisation.yaml (people, teams, domain owners, sponsors),
+// escalation.yaml (policies; needs organisation.yaml). Errors read "file:line:column: message".
 absl::StatusOr<EngineOptions> LoadEngineOptions(const std::string& config_dir);
 
 // Reads the day's snapshot from a data directory: <dir>/accounts-YYYY-MM-DD.csv when it
 // exists, else <dir>/accounts.csv; the id column is `account_id`.
 absl::StatusOr<AccountFrame> ReadSnapshot(const std::string& data_dir, absl::CivilDay date);
+// The same, with the columns the definitions read declared rather than inferred (timed
+// CTAs' start columns as timestamps, owner / tier / sponsor columns as categories, the
+// escalation flags as bools), so that a day on which such a column is empty keeps its type.
+absl::StatusOr<AccountFrame> ReadSnapshot(const std::string& data_dir, absl::CivilDay date,
+                                          const EngineOptions& options);
 
 // The columns of `frame` kept as daily metric history: float64, int64 and bool, in frame
 // order.
 std::vector<std::string> MetricColumns(const AccountFrame& frame);
+
+// Series names the run stores per day, besides "metric/<column>":
+//   score/overall, score/color (0 green, 1 yellow, 2 red), score/card, score/trend (+1/0/-1),
+//   risk/domains (2 bits per domain, habit lowest: 0 green, 1 yellow, 2 red; the overall
+//   status is the worst of them).
+int RiskStatusOf(double packed_domains, int domain_index);
 
 }  // namespace cscore
 

@@ -49,7 +49,12 @@ struct AuditRow {
   bool operator==(const AuditRow&) const = default;
 };
 
-// Escalation progress of one CTA; times are seconds since the epoch, 0 when not yet.
+// Escalation progress of one CTA's current episode (from the flag that raised it); times
+// are seconds since the epoch, 0 when not yet. `level` is the last level notified (0: none),
+// `next_step` the flat (pass * levels + level - 1) index of the first step not yet fired,
+// `next_due_at` when that step fires (0: the chain is exhausted or stopped). arr, tier and
+// flags (1 renewal at risk, 2 adoption red, 4 executive decision maker left) are what the
+// routing last saw, so the chain can be shown without the snapshot.
 struct EscalationRow {
   int64_t cta_id = 0;
   int32_t policy_version = 0;
@@ -58,9 +63,16 @@ struct EscalationRow {
   int64_t next_due_at = 0;
   int64_t acknowledged_at = 0;
   int64_t resolved_at = 0;
+  std::string policy_id = {};
+  int32_t next_step = 0;
+  double arr = 0;
+  std::string tier = {};
+  int32_t flags = 0;
   bool operator==(const EscalationRow&) const = default;
 };
 
+// The executive sponsor of one account: cadence_days is 30 (monthly check-ins, strategic)
+// or 90 (quarterly, enterprise); since / next_checkin are seconds since the epoch.
 struct SponsorRow {
   std::string account_id;
   std::string sponsor_id;
@@ -70,8 +82,11 @@ struct SponsorRow {
   bool operator==(const SponsorRow&) const = default;
 };
 
-// Re-entry bookkeeping of one (rule, account): when it last fired, how often, and when the
-// CTA it opened last closed (for cooldowns).
+// Re-entry bookkeeping of one (rule, account): when it last fired (seconds since the epoch,
+// the start of the run's day) and how often. The engine keeps rows for the rules with a
+// re-entry limit (once_every_days) and for timed CTAs, one per occurrence key
+// ("<definition>|<reason>"). last_closed is kept for stores that track closes per rule; the
+// engine derives cooldowns from the audit log (every close is a transition there).
 struct ReentryRow {
   std::string rule_id;
   std::string account_id;
@@ -82,14 +97,19 @@ struct ReentryRow {
 };
 
 // Everything one step of one day writes. Rows of the keyed tables are upserts.
+// A write with journaled = false is not a run step (e.g. a person's CTA transition from
+// `cscore cta transition`): no journal entry, `date` and `step` only label errors, and it
+// does not count as a started day.
 struct StepWrite {
   absl::CivilDay date = {};
   std::string step = {};
+  bool journaled = true;
   std::vector<std::string> new_accounts = {};  // appended to the registry, in order
   std::vector<DailySeries> series = {};        // stored for `date`
   std::vector<AuditRow> audit = {};            // appended; seq must continue the log
   std::vector<EscalationRow> escalations = {};
   std::vector<SponsorRow> sponsors = {};
+  std::vector<std::string> sponsors_removed = {};  // accounts that no longer have a sponsor
   std::vector<ReentryRow> reentry = {};
   // What the step found (counts for the report), returned by LoadStepSummary so a rerun
   // that skips this step still reports it.
@@ -103,6 +123,8 @@ class Store {
 
   // Applies `write` and journals (date, step) atomically. AlreadyExists when that step of
   // that day is already journaled (nothing is written); on any error nothing is written.
+  // Audit rows must continue the log (first seq = last seq + 1): a writer that read an older
+  // log (another process appended meanwhile) gets FailedPrecondition and writes nothing.
   virtual absl::Status Commit(const StepWrite& write) = 0;
 
   virtual absl::StatusOr<bool> IsCommitted(absl::CivilDay date, std::string_view step) const = 0;

@@ -3,9 +3,9 @@
 // Organisation::IsAbove). Admins keep the escape hatch RoleAuthority gives them. The
 // organisation must outlive the adapter.
 //
-//   cscore::OrganisationAuthority authority(escalator.organisation());
-//   bool ok = authority.IsAbove(cscore::Actor{"vp-cs", cscore::Role::kVp}, "csm-1");
-//   // pass &authority wherever the CTA store takes a cscore::Authority
+//   cscore::CtaStoreOptions options;
+//   options.authority = std::make_shared<cscore::OrganisationAuthority>(escalator.organisation());
+//   auto store = cscore::CtaStore::Create(std::move(options));  // escalation_chain = reporting lines
 #ifndef CSCORE_ESCALATION_AUTHORITY_H_
 #define CSCORE_ESCALATION_AUTHORITY_H_
 

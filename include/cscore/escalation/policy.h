@@ -78,7 +78,7 @@ struct CtaEscalationInput {
   int64_t id = 0;
   std::string account_id;
   std::string owner;   // person id
-  std::string domain;  // one of kRiskDomains
+  std::string domain;  // one of kRiskDomains; "" or "none": routed to all-domain policies only
   double arr = 0;
   std::string tier;  // e.g. "strategic", "enterprise", "smb"
   bool renewal_at_risk = false;

@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "cscore/escalation/organisation.h"
+#include "cscore/rules/timed.h"
 
 namespace cscore {
 
@@ -90,6 +91,11 @@ int64_t LoadCost(int units, int quarterly_capacity, const SponsorCosts& costs);
 // `since` with a check-in every `cadence_months` (same day of the month, clamped to the
 // month's end): what the rules engine schedules as the sponsor-owned timed CTA.
 absl::CivilDay NextCheckin(absl::CivilDay since, int cadence_months, absl::CivilDay as_of);
+
+// The plan as the rules engine's timed check-in CTAs read it (TimedCtas::Evaluate): one row
+// per assigned account, in plan order, owned by its sponsor, every 1 (strategic) or 3
+// (enterprise) months.
+std::vector<SponsorCadence> CheckInCadences(const SponsorPlan& plan);
 
 // Infeasible capacity is not an error: the plan lists who is left out and why. Errors: a
 // negative or non-finite capacity, duplicate ids, an unknown current / sale sponsor, a

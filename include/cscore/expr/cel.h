@@ -7,11 +7,20 @@
 //   auto prog = cscore::cel::Compile("logins_30d < 10.0 && segment == 'SMB'", env);
 //   auto col = prog->EvaluateFrame(frame, &history, {.now = as_of});
 //
-// Missing values: a NaN float64 cell and a cell whose valid flag is 0 both read as a CEL
-// error value "missing value for '<column>' at account '<id>'". Errors follow CEL's rules:
-// `false && err` is false, `true || err` is true, anything else that touches the error is an
-// error, so a rule over a missing metric neither fires nor silently counts as false; the
-// ResultColumn marks those rows (status kError) so callers can count them.
+// Missing values: a NaN float64 cell, a missing categorical code and a cell whose valid flag
+// is 0 all read as a CEL error value "missing value for '<column>' at account '<id>'"; so
+// does a metric window with no data ("avg(logins, 30) is missing"). Errors follow CEL's
+// rules: `false && err` is false, `true || err` is true, anything else that touches the
+// error is an error, so a rule over a missing metric neither fires nor silently counts as
+// false; the ResultColumn marks those rows (status kError) so callers can count them. A NaN
+// computed by arithmetic (0.0 / 0.0) is a value, not an error.
+//
+// EvaluateFrame runs column-at-a-time: batches of rows, typed kernels, lookup tables over
+// categorical dictionaries, precomputed metric windows, and selection vectors so that the
+// right side of && / || and each branch of ?: only run where they matter. What has no
+// vector form (macros, list and map literals over columns, has(), functions of several
+// string columns) runs row by row inside the same call. Results are identical to
+// EvaluateFrameRowwise, row for row, whatever the batch size and thread count.
 #ifndef CSCORE_EXPR_CEL_H_
 #define CSCORE_EXPR_CEL_H_
 
@@ -159,7 +168,7 @@ struct EvalContext {
 
 struct FrameOptions {
   int threads = 1;           // rows are split into contiguous ranges, one per thread
-  size_t batch_size = 4096;  // rows per vectorized batch
+  size_t batch_size = 4096;  // rows per vectorized batch (clamped to 64..65536)
 };
 
 enum class RowStatus : uint8_t { kOk = 0, kError = 1, kNull = 2 };
@@ -183,9 +192,12 @@ struct ResultColumn {
   Value ValueAt(size_t row) const;
 };
 
+// Bounds on what Compile accepts; beyond them it returns an error (never a stack overflow).
+// Long && / || chains are balanced and hardly count against max_depth. Evaluation is bounded
+// too: each outermost macro may take 1,000,000 steps (iterations, nested ones included).
 struct CompileOptions {
   size_t max_source_bytes = 1 << 20;
-  int max_depth = 250;
+  int max_depth = 250;  // nesting levels; at most 1000 whatever is asked
   size_t max_nodes = 100000;
 };
 
@@ -196,6 +208,10 @@ class Program {
   const std::string& source() const;
   // True when EvaluateFrame runs column-at-a-time (false: row-at-a-time fallback).
   bool vectorized() const;
+  // The history metrics read through avg/sum/trend/pct_change, in order of first use, each
+  // with the longest window asked for (0 when no window of it is a constant), so a caller
+  // knows how much history to load.
+  std::vector<std::pair<std::string, int64_t>> metric_windows() const;
 
   Value Evaluate(const Activation& activation, const EvalContext& ctx = {}) const;
   // Evaluates every row of `frame`; history rows must match frame rows.

@@ -6,7 +6,7 @@
 // review list holds every red scorecard above an ARR threshold, largest ARR at risk first.
 //
 //   absl::StatusOr<cscore::RiskScorecard> card = cscore::RiskScorecard::Compile(def, compile_cel);
-//   absl::StatusOr<cscore::RiskBatch> batch = card->Evaluate({frame, &history, as_of}, open_ctas);
+//   auto batch = card->Evaluate({frame, &history, as_of}, cscore::OpenRiskCtas(store, frame));
 //   auto review = cscore::ReviewList(*batch, frame, "arr", 100000.0);
 #ifndef CSCORE_RISK_SCORECARD_H_
 #define CSCORE_RISK_SCORECARD_H_
@@ -111,6 +111,13 @@ struct ReviewItem {
   double arr = 0;           // the ARR at risk
   uint8_t red_domains = 0;  // bit d set when domain d is red
 };
+
+// The open CTAs of `store` as Evaluate reads them, in id order: `manual` when a person
+// opened the CTA (CtaStore::manual), `flagged` as the store has it. CTAs of accounts that are
+// not in the frame are left out and counted in `*skipped` (when given). The refs point into
+// the store: keep it alive and unchanged while they are used.
+std::vector<RiskCtaRef> OpenRiskCtas(const CtaStore& store, const AccountFrame& frame,
+                                     int64_t* skipped = nullptr);
 
 // Red accounts with ARR >= min_arr, by ARR descending (ties by account id). The ARR column
 // must be numeric; a red account with missing ARR is an error naming it.

@@ -30,6 +30,9 @@ class CtaStoreLookup final : public CtaLookup {
   std::optional<OpenCtaInfo> FindOpen(std::string_view account, std::string_view type,
                                       std::string_view reason) const override;
   void OpenOfAccount(std::string_view account, std::vector<OpenCtaInfo>& out) const override;
+  void FindOpenBatch(std::span<const std::string_view> accounts, std::string_view type,
+                     std::string_view reason,
+                     std::span<std::optional<OpenCtaInfo>> out) const override;
 
  private:
   OpenCtaInfo Info(CtaId id) const;
@@ -40,14 +43,18 @@ struct ApplyReport {
   int64_t opened = 0;
   int64_t updated = 0;
   int64_t closed = 0;
+  int64_t unchanged = 0;  // update intents whose priority and due date were already set
   // Measure overrides and tags are not CTA changes: they are left to the caller (the health
   // overrides and the account tags), as indexes into run.intents.
   std::vector<size_t> passed_on;
   std::vector<std::pair<size_t, absl::Status>> rejected;  // (intent index, why)
 };
 
-// Opens, updates and closes through the store as the system actor "rules" at the start of
-// `as_of` (UTC), then records the run in `state` (fired rules and closed keys).
+// Opens, updates and closes through the store at the start of `as_of` (UTC), each as the
+// system actor named after its rule (so a CTA's source is the rule that opened it), then
+// records the run in `state` (fired rules and closed keys). A CTA opened for an owner role
+// is owned by Intent::owner when set, else by the role name. An update that would change
+// nothing is not written (counted as unchanged), so the log only grows with real changes.
 ApplyReport ApplyIntents(const RuleSet& rules, const RuleRun& run, absl::CivilDay as_of,
                          CtaStore& store, RuleState& state);
 

@@ -14,6 +14,7 @@
 #define CSCORE_RULES_RULES_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -100,6 +101,10 @@ struct RuleContext {
   std::vector<std::string> measures;
   std::vector<std::string> playbooks;
   std::vector<std::string> close_statuses;
+  // Who holds an owner role for each account: (role, categorical column of person ids),
+  // e.g. {"csm", "csm_id"}. A CTA a rule opens for role R is owned by the account's value in
+  // R's column; with no column (or a missing value) the owner is the role name itself.
+  std::vector<std::pair<std::string, std::string>> owner_columns = {};
 };
 
 // An open CTA as the engine needs it for dedup, snooze and close filters.
@@ -120,6 +125,16 @@ class CtaLookup {
                                               std::string_view reason) const = 0;
   // Appends the open CTAs of one account to `out`.
   virtual void OpenOfAccount(std::string_view account, std::vector<OpenCtaInfo>& out) const = 0;
+  // FindOpen for many accounts with one type and reason: out[i] answers accounts[i]
+  // (out.size() == accounts.size()). Evaluate asks this way; the default asks FindOpen one
+  // by one, a store can overlap the lookups.
+  virtual void FindOpenBatch(std::span<const std::string_view> accounts, std::string_view type,
+                             std::string_view reason,
+                             std::span<std::optional<OpenCtaInfo>> out) const {
+    for (size_t i = 0; i < accounts.size() && i < out.size(); ++i) {
+      out[i] = FindOpen(accounts[i], type, reason);
+    }
+  }
 };
 
 enum class IntentKind : uint8_t { kOpen, kUpdate, kClose, kSetMeasure, kTag };
@@ -135,6 +150,9 @@ struct Intent {
   std::string_view account;
   int32_t cta = -1;    // kUpdate / kClose: the existing CTA
   absl::CivilDay due;  // kOpen / kUpdate: as_of + due_in_days; kSetMeasure: expiry
+  // kOpen: the person holding the action's owner role for the account (from
+  // RuleContext::owner_columns, pointing into the frame); empty: the role name owns it.
+  std::string_view owner = {};
 };
 
 struct RuleRun {
@@ -167,6 +185,10 @@ class RuleState {
                    absl::CivilDay day);
 
   std::optional<absl::CivilDay> LastFired(std::string_view rule, std::string_view account) const;
+  // Every recorded (rule, account, last day fired), so the caller can persist the state;
+  // order unspecified.
+  void ForEachFired(const std::function<void(std::string_view rule, std::string_view account,
+                                             absl::CivilDay day)>& fn) const;
   std::optional<absl::CivilDay> LastClose(std::string_view account, std::string_view type,
                                           std::string_view reason) const;
 
@@ -202,6 +224,7 @@ class RuleSet {
     std::shared_ptr<const BatchPredicate> guard;
   };
   std::vector<Compiled> rules_;
+  std::vector<std::pair<std::string, std::string>> owner_columns_;
 };
 
 }  // namespace cscore

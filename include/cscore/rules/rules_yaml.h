@@ -10,6 +10,7 @@
 #ifndef CSCORE_RULES_RULES_YAML_H_
 #define CSCORE_RULES_RULES_YAML_H_
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,10 @@
 namespace cscore {
 
 absl::StatusOr<std::vector<RuleDef>> LoadRulesFile(const std::string& path);
+// As above, but the document may also hold the top-level keys `also_allowed`, which another
+// loader reads (the engine's rules.yaml also holds timed CTAs and playbooks).
+absl::StatusOr<std::vector<RuleDef>> LoadRulesFile(const std::string& path,
+                                                   std::span<const std::string_view> also_allowed);
 absl::StatusOr<std::vector<RuleDef>> ParseRulesYaml(std::string_view text,
                                                     std::string source = "<string>");
 

@@ -101,7 +101,8 @@ class TimedCtas {
   TimedCtaDefs defs_;
 };
 
-// Opens each intent through the store as the system actor and records the occurrence in
+// Opens each intent through the store as a system actor named after the intent's definition
+// (the CTA's source) and records the occurrence in
 // `state`. Returns the number opened; rejected intents are reported as (index, why).
 int64_t ApplyTimedIntents(std::span<const TimedIntent> intents, absl::CivilDay as_of,
                           CtaStore& store, RuleState& state,

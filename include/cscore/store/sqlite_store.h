@@ -23,7 +23,7 @@ namespace cscore {
 class SqliteStore final : public Store {
  public:
   // The schema version this library writes.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens or creates `path` and migrates it to kSchemaVersion.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);

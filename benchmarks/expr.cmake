@@ -1,0 +1,31 @@
+# bench_expr: CEL column-at-a-time vs row-at-a-time, vs muparser's bulk mode (benchmark-only
+# dependency, Debian libmuparser-dev; skipped cleanly when absent). Linked to cscore_expr
+# alone so that it builds while other modules are in flux.
+add_executable(bench_expr bench_expr.cc)
+target_link_libraries(bench_expr PRIVATE cscore_expr benchmark::benchmark yaml-cpp)
+target_compile_options(bench_expr PRIVATE ${CSCORE_WARNINGS})
+set_target_properties(bench_expr PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/benchmarks")
+
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(MUPARSER QUIET IMPORTED_TARGET muparser)
+endif()
+if(NOT MUPARSER_FOUND)
+  find_path(MUPARSER_INCLUDE_DIR muParser.h PATH_SUFFIXES muparser)
+  find_library(MUPARSER_LIBRARY muparser)
+endif()
+# muparser runs its bulk mode on OpenMP; the benchmark pins it to one thread.
+find_package(OpenMP QUIET COMPONENTS CXX)
+if((MUPARSER_FOUND OR (MUPARSER_INCLUDE_DIR AND MUPARSER_LIBRARY)) AND OpenMP_CXX_FOUND)
+  if(MUPARSER_FOUND)
+    target_link_libraries(bench_expr PRIVATE PkgConfig::MUPARSER)
+  else()
+    target_include_directories(bench_expr PRIVATE ${MUPARSER_INCLUDE_DIR})
+    target_link_libraries(bench_expr PRIVATE ${MUPARSER_LIBRARY})
+  endif()
+  target_link_libraries(bench_expr PRIVATE OpenMP::OpenMP_CXX)
+  target_compile_definitions(bench_expr PRIVATE CSCORE_HAVE_MUPARSER=1)
+  message(STATUS "bench_expr: muparser found, BM_ArithmeticScoreMuparser enabled")
+else()
+  message(STATUS "bench_expr: muparser (libmuparser-dev) not found, its benchmark is skipped")
+endif()
