@@ -128,9 +128,12 @@ BinderRegistrar reg(
                 d["intents"] = r.rules.intents;
                 d["suppressed_snoozed"] = r.rules.suppressed_snoozed;
                 d["suppressed_reentry"] = r.rules.suppressed_reentry;
+                d["measures_set"] = r.rules.measures_set;
+                d["tagged"] = r.rules.tagged;
                 return d;
               },
-              "Rules run, rows matched, intents, suppressed by snooze and by re-entry limits.")
+              "Rules run, rows matched, intents, suppressed by snooze and by re-entry limits, "
+              "measure overrides set and accounts newly tagged.")
           .def_property_readonly(
               "timed",
               [](const RunReport& r) {

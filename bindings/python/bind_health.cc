@@ -1,7 +1,7 @@
 // Health: the logistic churn model (fit / predict over frames or matrices), the design
 // encoding it carries, stratified splits and scorecard weights learned from churn.
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>

@@ -1,6 +1,7 @@
 // `cscore explain`: what the store knows about one account: its score and trend, the metrics
-// behind it and how they moved since the previous run, its 8-domain risk scorecard, its
-// CTAs (open ones first) and the escalation path of the flagged ones.
+// behind it and how they moved since the previous run, its 8-domain risk scorecard, the
+// measure overrides and tags its rules set, its CTAs (open ones first) and the escalation
+// path of the flagged ones.
 #include <algorithm>
 #include <cmath>
 #include <iostream>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "commands.h"
 #include "cscore/base/strings.h"
 #include "cscore/engine/ctas.h"
@@ -67,6 +69,11 @@ void Explain(const ExplainArgs& args) {
   Json series = Json::object();
   double risk_packed = std::nan(""), risk_prev = std::nan("");
   for (const std::string& name : ValueOrExit(store->SeriesNames(day))) {
+    // The rules' overrides and tags are shown on their own below.
+    if (name.starts_with("override/") || name.starts_with("override_until/") ||
+        name.starts_with("override_rule/") || name.starts_with("tag/")) {
+      continue;
+    }
     std::vector<double> today = ValueOrExit(store->LoadSeries(name, day));
     std::vector<absl::CivilDay> before = ValueOrExit(store->SeriesDays(name, day - 366, day - 1));
     double prev = std::nan("");
@@ -91,6 +98,16 @@ void Explain(const ExplainArgs& args) {
     if (now < 0) continue;
     risk[std::string(kRiskDomainNames[d])] = {
         {"status", kStatus[now]}, {"previous", before < 0 ? Json() : Json(kStatus[before])}};
+  }
+
+  // What the rules' set_measure and tag actions left on the account after the day's run.
+  const AccountRuleState marks = ValueOrExit(LoadAccountRuleState(*store, day, args.account));
+  Json overrides = Json::array();
+  for (const RuleOverride& o : marks.overrides) {
+    overrides.push_back({{"measure", o.measure},
+                         {"value", o.value},
+                         {"until", FormatDay(o.expires)},
+                         {"rule", o.rule}});
   }
 
   // CTAs from the replayed audit log, with the configuration's lifecycles when given.
@@ -156,6 +173,8 @@ void Explain(const ExplainArgs& args) {
     j["date"] = FormatDay(day);
     j["series"] = series;
     j["risk"] = risk;
+    j["overrides"] = overrides;
+    j["tags"] = marks.tags;
     j["ctas"] = ctas;
     std::cout << j.dump(2) << "\n";
     return;
@@ -192,6 +211,16 @@ void Explain(const ExplainArgs& args) {
           "    %-15s %-6s%s\n", domain, v["status"].get<std::string>(),
           prev.empty() || prev == v["status"] ? "" : " (was " + prev + ")");
     }
+  }
+  if (!marks.overrides.empty()) {
+    std::cout << "  measure overrides set by rules (for the scores of the next runs)\n";
+    for (const RuleOverride& o : marks.overrides) {
+      std::cout << absl::StrFormat("    %-24s %s until %s (rule %s)\n", o.measure, Num(o.value),
+                                   FormatDay(o.expires), o.rule);
+    }
+  }
+  if (!marks.tags.empty()) {
+    std::cout << "  tags: " << absl::StrJoin(marks.tags, ", ") << "\n";
   }
   if (ctas.empty()) {
     std::cout << "  no CTAs\n";

@@ -120,9 +120,8 @@ absl::Status CheckFinite(const AccountFrame& frame, std::string_view file) {
     if (c.type != ColumnType::kFloat64) continue;
     for (size_t r = 0; r < c.f64.size(); ++r) {
       if (std::isinf(c.f64[r])) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("%s: account '%s', column '%s': infinite value", file,
-                            frame.ids()[r], c.name));
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s: account '%s', column '%s': infinite value", file, frame.ids()[r], c.name));
       }
     }
   }
@@ -204,9 +203,8 @@ absl::StatusOr<MetricHistory> BuildHistory(const AccountFrame& frame, std::strin
                                            Snapshots* snapshots) {
   const size_t n = frame.num_rows();
   const int days = std::max(needs.days, 1);
-  std::vector<Eigen::MatrixXd> values(needs.metrics.size(),
-                                      Eigen::MatrixXd::Constant(static_cast<Eigen::Index>(n), days,
-                                                                kNaN));
+  std::vector<Eigen::MatrixXd> values(
+      needs.metrics.size(), Eigen::MatrixXd::Constant(static_cast<Eigen::Index>(n), days, kNaN));
   for (int k = 0; k < days; ++k) {
     const absl::CivilDay day = end - (days - 1 - k);
     const AccountFrame* f = &frame;
@@ -233,7 +231,8 @@ absl::StatusOr<MetricHistory> BuildHistory(const AccountFrame& frame, std::strin
       absl::StatusOr<std::vector<double>> v = MetricValues(*c, file);
       if (!v.ok()) return v.status();
       for (size_t r = 0; r < n; ++r) {
-        if (row[r] >= 0) values[m](static_cast<Eigen::Index>(r), k) = (*v)[static_cast<size_t>(row[r])];
+        if (row[r] >= 0)
+          values[m](static_cast<Eigen::Index>(r), k) = (*v)[static_cast<size_t>(row[r])];
       }
     }
   }
@@ -277,9 +276,12 @@ std::string Fit(std::string_view s, size_t width, bool right = false) {
   for (size_t i = 0; i < s.size();) {
     size_t len = 1;
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0xF0) len = 4;
-    else if (c >= 0xE0) len = 3;
-    else if (c >= 0xC0) len = 2;
+    if (c >= 0xF0)
+      len = 4;
+    else if (c >= 0xE0)
+      len = 3;
+    else if (c >= 0xC0)
+      len = 2;
     if (w + 1 > width || (w + 1 == width && i + len < s.size())) {
       if (w < width) out += "…", ++w;
       break;
@@ -392,9 +394,8 @@ void Score(const ScoreArgs& args) {
   }
   if (args.top < 0) CheckOrExit(absl::InvalidArgumentError("--top must be >= 0"), 2);
   const std::string cards_path =
-      args.scorecards.empty()
-          ? (std::filesystem::path(args.config) / "scorecards.yaml").string()
-          : args.scorecards;
+      args.scorecards.empty() ? (std::filesystem::path(args.config) / "scorecards.yaml").string()
+                              : args.scorecards;
   std::error_code ec;
   if (!std::filesystem::exists(cards_path, ec)) {
     CheckOrExit(absl::NotFoundError(absl::StrFormat("%s: no such file", cards_path)));
@@ -461,9 +462,9 @@ void Score(const ScoreArgs& args) {
   absl::StatusOr<SetBatch> scored =
       set.Score(frame, history ? &*history : nullptr, options, previous ? &*previous : nullptr);
   if (!scored.ok()) {
-    CheckOrExit(absl::Status(scored.status().code(),
-                             absl::StrFormat("%s (scoring %s)", scored.status().message(),
-                                             args.data)));
+    CheckOrExit(
+        absl::Status(scored.status().code(),
+                     absl::StrFormat("%s (scoring %s)", scored.status().message(), args.data)));
   }
   const SetBatch& batch = *scored;
 
@@ -519,8 +520,8 @@ void Score(const ScoreArgs& args) {
       return by_id(a, b);
     });
   } else {
-    CheckOrExit(absl::InvalidArgumentError(
-                    absl::StrFormat("--sort '%s': expected score, score-desc, arr or id", args.sort)),
+    CheckOrExit(absl::InvalidArgumentError(absl::StrFormat(
+                    "--sort '%s': expected score, score-desc, arr or id", args.sort)),
                 2);
   }
   // --only red,yellow: the accounts of those colors (n/a for unscored ones).
@@ -541,10 +542,9 @@ void Score(const ScoreArgs& args) {
   order.resize(shown);
   for (size_t r : order) {
     const ScoreBatch& b = batch.batch_of(r);
-    const ScoreBatch* pb = previous ? &previous->batches[static_cast<size_t>(batch.card[r])]
-                                    : nullptr;
-    absl::StatusOr<Explanation> ex =
-        set.card(static_cast<size_t>(batch.card[r])).Explain(b, r, pb);
+    const ScoreBatch* pb =
+        previous ? &previous->batches[static_cast<size_t>(batch.card[r])] : nullptr;
+    absl::StatusOr<Explanation> ex = set.card(static_cast<size_t>(batch.card[r])).Explain(b, r, pb);
     CheckOrExit(ex.status());
     rows[r].why = *std::move(ex);
   }
@@ -645,9 +645,9 @@ void Score(const ScoreArgs& args) {
     return code.empty() ? text : code + text + "\033[0m";
   };
   std::cout << absl::StrFormat("%d accounts scored on %s (%s)%s\n", n, FormatDay(day), args.data,
-                               previous_day ? absl::StrFormat(", trend against %s",
-                                                              FormatDay(*previous_day))
-                                            : std::string());
+                               previous_day
+                                   ? absl::StrFormat(", trend against %s", FormatDay(*previous_day))
+                                   : std::string());
   if (args.out.empty()) {
     // Extra columns: --show, or the account's name and ARR when the data has them.
     std::vector<const Column*> extra;
@@ -679,11 +679,12 @@ void Score(const ScoreArgs& args) {
     label_w = std::min<size_t>(label_w, 18);
     std::string head = Fit("account", id_w) + "  ";
     for (size_t k = 0; k < extra.size(); ++k) {
-      const bool num = extra[k]->type == ColumnType::kFloat64 || extra[k]->type == ColumnType::kInt64;
+      const bool num =
+          extra[k]->type == ColumnType::kFloat64 || extra[k]->type == ColumnType::kInt64;
       head += Fit(extra[k]->name, extra_w[k], num) + "  ";
     }
-    head += Fit("scorecard", card_w) + "  " + Fit("score", 5, true) + "  " + Fit("health", label_w) +
-            "  ";
+    head += Fit("scorecard", card_w) + "  " + Fit("score", 5, true) + "  " +
+            Fit("health", label_w) + "  ";
     if (trend) head += Fit("trend", 8) + "  ";
     head += "top drivers: sub-score (value)";
     std::cout << "\n" << head << "\n";
@@ -693,8 +694,8 @@ void Score(const ScoreArgs& args) {
       for (size_t k = 0; k < extra.size(); ++k) {
         const bool num =
             extra[k]->type == ColumnType::kFloat64 || extra[k]->type == ColumnType::kInt64;
-        line += Fit(extra[k]->name == "arr" ? Money(*extra[k], r) : Cell(*extra[k], r),
-                    extra_w[k], num) +
+        line += Fit(extra[k]->name == "arr" ? Money(*extra[k], r) : Cell(*extra[k], r), extra_w[k],
+                    num) +
                 "  ";
       }
       line += Fit(row.scorecard, card_w) + "  ";
@@ -754,8 +755,9 @@ CommandRegistrar reg(
       cmd->add_option("--data", args->data, "Accounts CSV (one row per account)")
           ->required()
           ->check(CLI::ExistingFile);
-      cmd->add_option("--date", args->date,
-                      "Scoring day, YYYY-MM-DD (default: from accounts-YYYY-MM-DD.csv, else today)");
+      cmd->add_option(
+          "--date", args->date,
+          "Scoring day, YYYY-MM-DD (default: from accounts-YYYY-MM-DD.csv, else today)");
       cmd->add_option("--history", args->history,
                       "Directory of earlier snapshots accounts-YYYY-MM-DD.csv: windowed measures "
                       "and the trend against the previous snapshot");

@@ -3,20 +3,66 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "config/yaml_util.h"
+#include "cscore/base/strings.h"
 #include "cscore/cta/lifecycle_yaml.h"
+#include "cscore/cta/store.h"
 #include "cscore/engine/engine.h"
 #include "cscore/escalation/organisation_yaml.h"
+#include "cscore/expr/cel.h"
 #include "cscore/health/scorecard_yaml.h"
+#include "cscore/risk/cel_predicate.h"
 #include "cscore/risk/risk_yaml.h"
 #include "cscore/rules/rules_yaml.h"
 #include "engine/utf8.h"
 
 namespace cscore {
+namespace {
+
+// Rule and risk conditions are compiled only against a day's snapshot, by `cscore run`.
+// Compiling them here with identifiers unchecked (their columns are not known yet) refuses
+// what no snapshot could make valid: syntax errors, wrong metric-function arity, a result
+// that cannot be a bool. The message reads as the run's would, at the expression's character.
+class ConditionChecker {
+ public:
+  ConditionChecker() : compile_(CelPredicateCompiler(cel::Environment().DisableCheck())) {}
+
+  void Check(const std::string& condition, const SourceRef& at, std::string_view what,
+             std::vector<absl::Status>& errors) const {
+    if (condition.empty()) return;  // a threshold, checked against the snapshot's schema
+    absl::StatusOr<std::shared_ptr<const BatchPredicate>> p = compile_(condition);
+    if (p.ok()) return;
+    errors.push_back(absl::InvalidArgumentError(
+        ToAbsl(StrCat(LocateExpressionError(at, ToStd(p.status().message())), " (", what, ")"))));
+  }
+
+ private:
+  PredicateCompiler compile_;
+};
+
+void CheckRuleConditions(const std::vector<RuleDef>& rules, std::vector<absl::Status>& errors) {
+  const ConditionChecker checker;
+  for (const RuleDef& r : rules) checker.Check(r.when, r.at, StrCat("rule '", r.name, "'"), errors);
+}
+
+void CheckRiskConditions(const RiskScorecardDef& risk, std::vector<absl::Status>& errors) {
+  const ConditionChecker checker;
+  for (const RiskDomainDef& d : risk.domains) {
+    for (const RiskSignalDef& s : d.signals) {
+      checker.Check(s.condition, s.at,
+                    StrCat("domain ", RiskDomainName(d.domain), ", signal '", s.name, "'"), errors);
+    }
+  }
+}
+
+}  // namespace
 
 absl::Status CheckConfigFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -98,10 +144,14 @@ ConfigCheck CheckConfigDir(const std::string& dir) {
     } else if (name == "scorecards.yaml") {
       s = LoadScorecardSet(f).status();
     } else if (name == "risk.yaml") {
-      s = LoadRiskScorecardFile(f).status();
+      absl::StatusOr<RiskScorecardDef> risk = LoadRiskScorecardFile(f);
+      s = risk.status();
+      if (risk.ok()) CheckRiskConditions(*risk, check.errors);
     } else if (name == "rules.yaml") {
       const std::string_view extra[] = {"playbooks", "timed"};
-      s = LoadRulesFile(f, extra).status();
+      absl::StatusOr<std::vector<RuleDef>> rules = LoadRulesFile(f, extra);
+      s = rules.status();
+      if (rules.ok()) CheckRuleConditions(*rules, check.errors);
     } else if (name == "organisation.yaml") {
       organisation = f;
       s = LoadOrganisationFile(f).status();

@@ -140,6 +140,154 @@ absl::StatusOr<Json> ParseSummary(std::string_view step, const std::string& text
 
 int64_t Get(const Json& j, const char* key) { return j.value(key, int64_t{0}); }
 
+// What the rules' set_measure and tag actions leave behind, carried from day to day by the
+// rules step in its own series (by registry slot, NaN = none): override/<measure> (the
+// value), override_until/<measure> (the expiry, seconds since the epoch, exclusive),
+// override_rule/<measure> (the setting rule, an index into the step summary's
+// "override_rules" list of names) and tag/<tag> (1 = tagged). The rules step of a day writes
+// the whole state (nothing for a measure without active overrides or a tag nobody holds), so
+// the state after a day is the one stored on that day.
+constexpr std::string_view kOverridePrefix = "override/";
+constexpr std::string_view kOverrideUntilPrefix = "override_until/";
+constexpr std::string_view kOverrideRulePrefix = "override_rule/";
+constexpr std::string_view kTagPrefix = "tag/";
+
+struct MeasureOverrides {
+  std::vector<double> value, until, rule;
+};
+
+struct RuleMarks {
+  std::map<std::string, MeasureOverrides, std::less<>> overrides;  // by measure
+  std::map<std::string, std::vector<double>, std::less<>> tags;    // by tag
+  std::vector<std::string> rules;                                  // what `rule` indexes
+};
+
+bool HasPrefix(std::string_view s, std::string_view prefix) {
+  return s.size() > prefix.size() && s.substr(0, prefix.size()) == prefix;
+}
+
+// The series without its trailing NaNs: a shorter series reads back as NaN, and most
+// accounts carry no override or tag.
+DailySeries Trimmed(std::string name, std::vector<double> values) {
+  size_t n = values.size();
+  while (n > 0 && std::isnan(values[n - 1])) --n;
+  values.resize(n);
+  return {std::move(name), std::move(values)};
+}
+
+// The state stored on `day` (empty without a day or without a rules step that day), each
+// series `slots` long at least.
+absl::StatusOr<RuleMarks> LoadRuleMarks(const Store& store, std::optional<absl::CivilDay> day,
+                                        size_t slots) {
+  RuleMarks marks;
+  if (!day) return marks;
+  CSCORE_ASSIGN_OR_RETURN(std::optional<std::string> summary, store.LoadStepSummary(*day, "rules"));
+  if (!summary) return marks;
+  CSCORE_ASSIGN_OR_RETURN(Json sum, ParseSummary("rules", *summary));
+  if (auto it = sum.find("override_rules"); it != sum.end()) {
+    if (!it->is_array()) {
+      return absl::DataLossError(absl::StrFormat(
+          "journal summary of step 'rules' of %s: override_rules is not a list", FormatDay(*day)));
+    }
+    for (const Json& name : *it) {
+      if (!name.is_string()) {
+        return absl::DataLossError(absl::StrFormat(
+            "journal summary of step 'rules' of %s: override_rules holds a non-string",
+            FormatDay(*day)));
+      }
+      marks.rules.push_back(name.get<std::string>());
+    }
+  }
+  auto load = [&](std::string_view name) -> absl::StatusOr<std::vector<double>> {
+    CSCORE_ASSIGN_OR_RETURN(std::vector<double> v, store.LoadSeries(name, *day));
+    if (v.size() < slots) v.resize(slots, kNaN);
+    return v;
+  };
+  CSCORE_ASSIGN_OR_RETURN(std::vector<std::string> names, store.SeriesNames(*day));
+  for (const std::string& name : names) {
+    if (HasPrefix(name, kOverridePrefix)) {
+      const std::string measure = name.substr(kOverridePrefix.size());
+      MeasureOverrides m;
+      CSCORE_ASSIGN_OR_RETURN(m.value, load(name));
+      absl::StatusOr<std::vector<double>> until = load(StrCat(kOverrideUntilPrefix, measure));
+      absl::StatusOr<std::vector<double>> rule = load(StrCat(kOverrideRulePrefix, measure));
+      if (absl::IsNotFound(until.status()) || absl::IsNotFound(rule.status())) {
+        return absl::DataLossError(absl::StrFormat(
+            "series '%s' of %s lacks its expiry or rule series", name, FormatDay(*day)));
+      }
+      if (!until.ok()) return until.status();
+      if (!rule.ok()) return rule.status();
+      m.until = *std::move(until);
+      m.rule = *std::move(rule);
+      const size_t n = std::max({m.value.size(), m.until.size(), m.rule.size()});
+      m.value.resize(n, kNaN);
+      m.until.resize(n, kNaN);
+      m.rule.resize(n, kNaN);
+      for (size_t s = 0; s < n; ++s) {
+        if (std::isnan(m.value[s])) continue;
+        const double r = m.rule[s];
+        if (std::isnan(m.until[s]) || !(r >= 0) || r >= static_cast<double>(marks.rules.size())) {
+          return absl::DataLossError(absl::StrFormat(
+              "series '%s' of %s: slot %d has no valid expiry or rule", name, FormatDay(*day), s));
+        }
+      }
+      marks.overrides.emplace(measure, std::move(m));
+    } else if (HasPrefix(name, kTagPrefix)) {
+      CSCORE_ASSIGN_OR_RETURN(std::vector<double> v, load(name));
+      marks.tags.emplace(name.substr(kTagPrefix.size()), std::move(v));
+    }
+  }
+  return marks;
+}
+
+// The series that store `marks` (overrides whose expiry is after `keep_after` only), the rule
+// names compacted and sorted into marks.rules.
+std::vector<DailySeries> RuleMarkSeries(RuleMarks& marks, int64_t keep_after, int64_t* overrides,
+                                        int64_t* tags) {
+  std::set<std::string> used;
+  for (auto& [measure, m] : marks.overrides) {
+    for (size_t s = 0; s < m.value.size(); ++s) {
+      if (std::isnan(m.value[s])) continue;
+      if (!(m.until[s] > static_cast<double>(keep_after))) {
+        m.value[s] = m.until[s] = m.rule[s] = kNaN;
+        continue;
+      }
+      used.insert(marks.rules[static_cast<size_t>(m.rule[s])]);
+    }
+  }
+  std::vector<std::string> names(used.begin(), used.end());
+  std::vector<double> remap(marks.rules.size(), kNaN);
+  for (size_t i = 0; i < marks.rules.size(); ++i) {
+    auto it = std::lower_bound(names.begin(), names.end(), marks.rules[i]);
+    if (it != names.end() && *it == marks.rules[i])
+      remap[i] = static_cast<double>(it - names.begin());
+  }
+  std::vector<DailySeries> out;
+  *overrides = *tags = 0;
+  for (auto& [measure, m] : marks.overrides) {
+    int64_t active = 0;
+    for (size_t s = 0; s < m.value.size(); ++s) {
+      if (std::isnan(m.value[s])) continue;
+      m.rule[s] = remap[static_cast<size_t>(m.rule[s])];
+      ++active;
+    }
+    if (active == 0) continue;
+    *overrides += active;
+    out.push_back(Trimmed(StrCat(kOverridePrefix, measure), m.value));
+    out.push_back(Trimmed(StrCat(kOverrideUntilPrefix, measure), m.until));
+    out.push_back(Trimmed(StrCat(kOverrideRulePrefix, measure), m.rule));
+  }
+  for (auto& [tag, v] : marks.tags) {
+    int64_t held = 0;
+    for (double x : v) held += !std::isnan(x);
+    if (held == 0) continue;
+    *tags += held;
+    out.push_back(Trimmed(StrCat(kTagPrefix, tag), v));
+  }
+  marks.rules = std::move(names);
+  return out;
+}
+
 // Colors as stored in the "score/color" series.
 constexpr double kGreen = 0, kYellow = 1, kRed = 2;
 
@@ -205,6 +353,28 @@ class OwnerResolver {
 int RiskStatusOf(double packed, int domain) {
   if (std::isnan(packed) || domain < 0 || domain >= 8) return -1;
   return (static_cast<int>(packed) >> (2 * domain)) & 3;
+}
+
+absl::StatusOr<AccountRuleState> LoadAccountRuleState(const Store& store, absl::CivilDay day,
+                                                      std::string_view account_id) {
+  CSCORE_ASSIGN_OR_RETURN(std::vector<std::string> registry, store.Accounts());
+  auto it = std::find(registry.begin(), registry.end(), account_id);
+  if (it == registry.end()) {
+    return absl::NotFoundError(absl::StrFormat("account '%s' is not registered", account_id));
+  }
+  const size_t slot = static_cast<size_t>(it - registry.begin());
+  CSCORE_ASSIGN_OR_RETURN(RuleMarks marks, LoadRuleMarks(store, day, registry.size()));
+  AccountRuleState out;
+  for (const auto& [measure, m] : marks.overrides) {
+    if (slot >= m.value.size() || std::isnan(m.value[slot])) continue;
+    const absl::Time until = absl::FromUnixSeconds(static_cast<int64_t>(m.until[slot]));
+    out.overrides.push_back({measure, m.value[slot], absl::ToCivilDay(until, absl::UTCTimeZone()),
+                             marks.rules[static_cast<size_t>(m.rule[slot])]});
+  }
+  for (const auto& [tag, v] : marks.tags) {
+    if (slot < v.size() && !std::isnan(v[slot])) out.tags.push_back(tag);
+  }
+  return out;
 }
 
 std::vector<std::string> MetricColumns(const AccountFrame& frame) {
@@ -678,12 +848,68 @@ absl::Status DayRun::Health() {
     so.as_of = DayStart();
     so.previous = previous;
     so.detail = ScoreDetail::kScores;
-    absl::StatusOr<SetBatch> batch =
-        set.Score(snapshot_, history_ ? &*history_ : nullptr, so, nullptr);
-    if (!batch.ok()) {
-      return absl::Status(batch.status().code(),
-                          StrCat("scoring: ", ToStd(batch.status().message())));
+    const MetricHistory* history = history_ ? &*history_ : nullptr;
+    auto score = [&]() -> absl::StatusOr<SetBatch> {
+      absl::StatusOr<SetBatch> b = set.Score(snapshot_, history, so, nullptr);
+      if (!b.ok()) {
+        return absl::Status(b.status().code(), StrCat("scoring: ", ToStd(b.status().message())));
+      }
+      return b;
+    };
+
+    // The overrides the rules set up to the previous run, still in force today. A scorecard
+    // refuses an override of a measure it lacks, so one whose account's scorecard has no such
+    // measure is skipped (and counted); finding the accounts' scorecards then takes a first
+    // scoring without them. Overrides of scorecards.yaml come after these and win.
+    CSCORE_ASSIGN_OR_RETURN(RuleMarks marks,
+                            LoadRuleMarks(store_, previous_day_, registry_.size()));
+    std::vector<OverrideDef> overrides;
+    std::vector<size_t> override_row;
+    bool some_card_lacks = false;
+    for (const auto& [measure, m] : marks.overrides) {
+      size_t cards_with = 0;
+      for (size_t c = 0; c < set.size(); ++c) {
+        const std::vector<std::string>& names = set.card(c).measure_names();
+        cards_with += std::find(names.begin(), names.end(), measure) != names.end();
+      }
+      bool any = false;
+      for (size_t r = 0; r < slot_.size(); ++r) {
+        const size_t s = slot_[r];
+        if (s >= m.value.size() || std::isnan(m.value[s])) continue;
+        if (!(m.until[s] > static_cast<double>(DayStart()))) continue;  // expired
+        const std::string& rule = marks.rules[static_cast<size_t>(m.rule[s])];
+        OverrideDef& o = overrides.emplace_back();
+        o.account_id = snapshot_.ids()[r];
+        o.measure = measure;
+        o.value = m.value[s];
+        o.reason = StrCat("rule ", rule);
+        o.author = rule;
+        o.expires = static_cast<int64_t>(m.until[s]);
+        override_row.push_back(r);
+        any = true;
+      }
+      some_card_lacks = some_card_lacks || (any && cards_with < set.size());
     }
+    std::optional<SetBatch> unforced;
+    int64_t skipped = 0;
+    if (some_card_lacks) {
+      CSCORE_ASSIGN_OR_RETURN(unforced, score());
+      size_t kept = 0;
+      for (size_t i = 0; i < overrides.size(); ++i) {
+        const size_t card = static_cast<size_t>(unforced->card[override_row[i]]);
+        const std::vector<std::string>& names = set.card(card).measure_names();
+        if (std::find(names.begin(), names.end(), overrides[i].measure) == names.end()) {
+          ++skipped;
+          continue;
+        }
+        if (kept != i) overrides[kept] = std::move(overrides[i]);
+        ++kept;
+      }
+      overrides.resize(kept);
+    }
+    so.overrides = overrides;
+    absl::StatusOr<SetBatch> batch = unforced && overrides.empty() ? *std::move(unforced) : score();
+    if (!batch.ok()) return batch.status();
     const size_t n = slot_.size();
     std::vector<double> color(n, kNaN), card(n, kNaN), trend(n, kNaN);
     health = {};
@@ -715,12 +941,15 @@ absl::Status DayRun::Health() {
     w.series.push_back(Series("score/color", color));
     w.series.push_back(Series("score/card", card));
     w.series.push_back(Series("score/trend", trend));
-    w.summary_json = Json{{"green", health.green},
-                          {"yellow", health.yellow},
-                          {"red", health.red},
-                          {"unscored", health.unscored},
-                          {"new_red", report_.new_red_accounts}}
-                         .dump();
+    w.summary_json = Json{
+        {"green", health.green},
+        {"yellow", health.yellow},
+        {"red", health.red},
+        {"unscored", health.unscored},
+        {"new_red", report_.new_red_accounts},
+        {"rule_overrides", static_cast<int64_t>(overrides.size())},
+        {"rule_overrides_skipped",
+         skipped}}.dump();
     CSCORE_RETURN_IF_ERROR(Commit(w));
   }
   report_.steps.push_back("health");
@@ -841,6 +1070,47 @@ absl::Status DayRun::Rules() {
     StepWrite w{.step = "rules"};
     w.audit = ctas_->TakeNewRows();
     w.reentry = ReentryDelta();
+
+    // Overrides and tags: the state of the previous run, today's intents on top (in intent
+    // order, so the last rule to set a measure wins), written whole with the CTA changes.
+    const size_t slots = registry_.size();
+    CSCORE_ASSIGN_OR_RETURN(RuleMarks marks, LoadRuleMarks(store_, previous_day_, slots));
+    StringMap<size_t> rule_index;
+    for (size_t i = 0; i < marks.rules.size(); ++i) rule_index.emplace(marks.rules[i], i);
+    std::map<std::string, std::vector<uint8_t>, std::less<>> set_today;
+    int64_t measures_set = 0, tagged = 0;
+    for (size_t i : applied.passed_on) {
+      const Intent& in = run.intents[i];
+      const size_t s = slot_[in.row];
+      const RuleAction& action = rules_->action(in);
+      if (const auto* set = std::get_if<SetMeasureAction>(&action)) {
+        MeasureOverrides& m = marks.overrides[set->measure];
+        m.value.resize(slots, kNaN);
+        m.until.resize(slots, kNaN);
+        m.rule.resize(slots, kNaN);
+        const std::string& rule = rules_->rule(in.rule).name;
+        auto [it, added] = rule_index.emplace(rule, marks.rules.size());
+        if (added) marks.rules.push_back(rule);
+        m.value[s] = set->value;
+        m.until[s] = static_cast<double>(cscore::DayStart(in.due));
+        m.rule[s] = static_cast<double>(it->second);
+        std::vector<uint8_t>& today = set_today[set->measure];
+        today.resize(slots, 0);
+        measures_set += !today[s];
+        today[s] = 1;
+      } else if (const auto* tag = std::get_if<TagAction>(&action)) {
+        std::vector<double>& v = marks.tags[tag->tag];
+        v.resize(slots, kNaN);
+        tagged += std::isnan(v[s]);
+        v[s] = 1;
+      }
+    }
+    // Kept: what is still in force on the next day, the first one that can read it.
+    int64_t overrides_active = 0, tags_held = 0;
+    std::vector<DailySeries> marks_series =
+        RuleMarkSeries(marks, cscore::DayStart(as_of_ + 1), &overrides_active, &tags_held);
+    for (DailySeries& s : marks_series) w.series.push_back(std::move(s));
+
     std::vector<std::string> rejections;
     for (size_t i = 0; i < applied.rejected.size() && i < 5; ++i) {
       rejections.emplace_back(applied.rejected[i].second.message());
@@ -856,12 +1126,22 @@ absl::Status DayRun::Rules() {
                {"closed", applied.closed},
                {"passed_on", static_cast<int64_t>(applied.passed_on.size())},
                {"rejected", static_cast<int64_t>(applied.rejected.size())},
-               {"first_rejections", rejections}};
+               {"first_rejections", rejections},
+               {"measures_set", measures_set},
+               {"tagged", tagged},
+               {"overrides_active", overrides_active},
+               {"tags_held", tags_held},
+               {"override_rules", marks.rules}};
     w.summary_json = sum.dump();
     CSCORE_RETURN_IF_ERROR(Commit(w));
   }
-  report_.rules = {Get(sum, "rules_run"), Get(sum, "matched"), Get(sum, "intents"),
-                   Get(sum, "suppressed_snoozed"), Get(sum, "suppressed_reentry")};
+  report_.rules = {Get(sum, "rules_run"),
+                   Get(sum, "matched"),
+                   Get(sum, "intents"),
+                   Get(sum, "suppressed_snoozed"),
+                   Get(sum, "suppressed_reentry"),
+                   Get(sum, "measures_set"),
+                   Get(sum, "tagged")};
   report_.ctas.opened += Get(sum, "opened");
   report_.ctas.updated += Get(sum, "updated");
   report_.ctas.closed += Get(sum, "closed");

@@ -30,7 +30,9 @@ std::string RunReport::ToJson() const {
                 {"matched", rules.matched},
                 {"intents", rules.intents},
                 {"suppressed_snoozed", rules.suppressed_snoozed},
-                {"suppressed_reentry", rules.suppressed_reentry}};
+                {"suppressed_reentry", rules.suppressed_reentry},
+                {"measures_set", rules.measures_set},
+                {"tagged", rules.tagged}};
   j["timed"] = {{"opened", timed.opened}, {"check_ins", timed.check_ins}};
   j["sponsors"] = {{"assigned", sponsors.assigned},
                    {"unassigned", sponsors.unassigned},
@@ -74,9 +76,13 @@ absl::StatusOr<RunReport> RunReport::FromJson(std::string_view json) {
               c.value("woken", int64_t{0}),    c.value("breached", int64_t{0}),
               c.value("rejected", int64_t{0}), c.value("open", int64_t{0})};
     const auto& ru = obj("rules");
-    r.rules = {ru.value("run", int64_t{0}), ru.value("matched", int64_t{0}),
-               ru.value("intents", int64_t{0}), ru.value("suppressed_snoozed", int64_t{0}),
-               ru.value("suppressed_reentry", int64_t{0})};
+    r.rules = {ru.value("run", int64_t{0}),
+               ru.value("matched", int64_t{0}),
+               ru.value("intents", int64_t{0}),
+               ru.value("suppressed_snoozed", int64_t{0}),
+               ru.value("suppressed_reentry", int64_t{0}),
+               ru.value("measures_set", int64_t{0}),
+               ru.value("tagged", int64_t{0})};
     const auto& t = obj("timed");
     r.timed = {t.value("opened", int64_t{0}), t.value("check_ins", int64_t{0})};
     const auto& s = obj("sponsors");

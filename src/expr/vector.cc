@@ -159,6 +159,8 @@ class Planner {
       for (size_t i = 1; i < n.args.size(); ++i) u.Merge(ComputeUses(*n.args[i]));
     } else {
       for (const auto& a : n.args) u.Merge(ComputeUses(*a));
+      // days_since / days_until read `now` implicitly: never fold them at compile time.
+      if (n.kind == NodeKind::kCall && (n.fn == kDaysSince || n.fn == kDaysUntil)) u.now = true;
     }
     uses_[&n] = u;
     return u;

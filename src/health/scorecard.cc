@@ -1540,7 +1540,8 @@ absl::StatusOr<SetBatch> ScorecardSet::Score(const AccountFrame& frame,
   all.insert(all.end(), overrides_.begin(), overrides_.end());
   for (size_t c = 0; c < cards_.size(); ++c) {
     ScoreOptions o = options;
-    o.previous = prev;
+    // A previous batch, when given, replaces the caller's previous scores (matched by id).
+    if (previous != nullptr) o.previous = prev;
     // Each scorecard applies only the overrides of its own accounts.
     std::vector<OverrideDef> mine;
     for (const OverrideDef& ov : all) {

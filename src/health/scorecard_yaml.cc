@@ -12,15 +12,15 @@ namespace {
 using config::ErrorAt;
 
 #define CSCORE_YAML_ASSIGN_IMPL(lhs, tmp, expr) \
-  auto tmp = (expr);                           \
-  if (!tmp.ok()) return tmp.status();          \
+  auto tmp = (expr);                            \
+  if (!tmp.ok()) return tmp.status();           \
   lhs = *std::move(tmp)
 #define CSCORE_YAML_CAT2(a, b) a##b
 #define CSCORE_YAML_CAT(a, b) CSCORE_YAML_CAT2(a, b)
 #define ASSIGN_OR_RETURN(lhs, expr) \
   CSCORE_YAML_ASSIGN_IMPL(lhs, CSCORE_YAML_CAT(_st_, __LINE__), expr)
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
     if (absl::Status _s = (expr); !_s.ok()) return _s; \
   } while (false)
 
@@ -63,8 +63,9 @@ class Loader {
     if (!w) return 1.0;
     absl::StatusOr<double> v = config::AsDouble(src_, w);
     if (!v.ok()) {
-      return ErrorAt(src_, w, absl::StrFormat("weight must be a non-negative number, got '%s'",
-                                              w.IsScalar() ? w.Scalar() : std::string("?")));
+      return ErrorAt(src_, w,
+                     absl::StrFormat("weight must be a non-negative number, got '%s'",
+                                     w.IsScalar() ? w.Scalar() : std::string("?")));
     }
     if (*v < 0) {
       return ErrorAt(src_, w, absl::StrFormat("weight must be a non-negative number, got %g", *v));
@@ -87,9 +88,10 @@ class Loader {
     if (s == "weighted_mean") return Aggregation::kWeightedMean;
     if (s == "worst_of") return Aggregation::kWorstOf;
     if (s == "points") return Aggregation::kPoints;
-    return ErrorAt(src_, n, absl::StrFormat("unknown aggregation '%s' (weighted_mean, worst_of, "
-                                            "points)",
-                                            s));
+    return ErrorAt(src_, n,
+                   absl::StrFormat("unknown aggregation '%s' (weighted_mean, worst_of, "
+                                   "points)",
+                                   s));
   }
 
   absl::StatusOr<ScorecardChoice> Card(const YAML::Node& c) {
@@ -131,9 +133,10 @@ class Loader {
       } else if (s == "substitute") {
         d.missing = MissingPolicy::kSubstitute;
       } else {
-        return ErrorAt(src_, n, absl::StrFormat("unknown missing-data policy '%s' (renormalize, "
-                                                "substitute)",
-                                                s));
+        return ErrorAt(src_, n,
+                       absl::StrFormat("unknown missing-data policy '%s' (renormalize, "
+                                       "substitute)",
+                                       s));
       }
     }
     if (YAML::Node n = c["substitute"]) {
@@ -164,8 +167,8 @@ class Loader {
       if (!gs.IsSequence()) return ErrorAt(src_, gs, "'groups' must be a list");
       for (const YAML::Node& g : gs) {
         if (!g.IsMap()) return ErrorAt(src_, g, "a group must be a map");
-        RETURN_IF_ERROR(config::CheckKeys(src_, g, {"name", "weight", "aggregation", "base",
-                                                    "members"}));
+        RETURN_IF_ERROR(
+            config::CheckKeys(src_, g, {"name", "weight", "aggregation", "base", "members"}));
         GroupDef gd;
         gd.location = Loc(g);
         ASSIGN_OR_RETURN(gd.name, config::RequiredString(src_, g, "name"));
@@ -211,8 +214,8 @@ class Loader {
       } else if (kind == "grade") {
         out.kind = SchemeKind::kGrade;
       } else {
-        return ErrorAt(src_, k, absl::StrFormat("unknown scheme kind '%s' (numeric, color, grade)",
-                                                kind));
+        return ErrorAt(src_, k,
+                       absl::StrFormat("unknown scheme kind '%s' (numeric, color, grade)", kind));
       }
     }
     YAML::Node rs = s["ranges"];
@@ -236,10 +239,10 @@ class Loader {
 
   absl::StatusOr<MeasureDef> Measure(const YAML::Node& m) {
     if (!m.IsMap()) return ErrorAt(src_, m, "a measure must be a map");
-    RETURN_IF_ERROR(config::CheckKeys(src_, m,
-                                      {"name", "metric", "window", "weight", "ramp",
-                                       "inverted_ramp", "bands", "percentile", "boolean",
-                                       "categories"}));
+    RETURN_IF_ERROR(
+        config::CheckKeys(src_, m,
+                          {"name", "metric", "window", "weight", "ramp", "inverted_ramp", "bands",
+                           "percentile", "boolean", "categories"}));
     MeasureDef d;
     d.location = Loc(m);
     ASSIGN_OR_RETURN(d.name, config::RequiredString(src_, m, "name"));
@@ -261,14 +264,16 @@ class Loader {
       d.window = ws;
     }
     int kinds = 0;
-    for (const char* k : {"ramp", "inverted_ramp", "bands", "percentile", "boolean", "categories"}) {
+    for (const char* k :
+         {"ramp", "inverted_ramp", "bands", "percentile", "boolean", "categories"}) {
       if (m[k]) ++kinds;
     }
     if (kinds != 1) {
-      return ErrorAt(src_, m, absl::StrFormat("measure '%s' needs exactly one scoring function "
-                                              "(ramp, inverted_ramp, bands, percentile, boolean, "
-                                              "categories)",
-                                              d.name));
+      return ErrorAt(src_, m,
+                     absl::StrFormat("measure '%s' needs exactly one scoring function "
+                                     "(ramp, inverted_ramp, bands, percentile, boolean, "
+                                     "categories)",
+                                     d.name));
     }
     if (YAML::Node r = m["ramp"] ? m["ramp"] : m["inverted_ramp"]) {
       d.kind = m["ramp"] ? MeasureKind::kRamp : MeasureKind::kInvertedRamp;
@@ -295,8 +300,9 @@ class Loader {
         if (YAML::Node u = e["upto"]) {
           ASSIGN_OR_RETURN(band.upper, Num(u));
           if (!d.bands.empty() && !(band.upper > d.bands.back().upper)) {
-            return ErrorAt(src_, u, absl::StrFormat("band bounds must ascend: %g after %g",
-                                                    band.upper, d.bands.back().upper));
+            return ErrorAt(src_, u,
+                           absl::StrFormat("band bounds must ascend: %g after %g", band.upper,
+                                           d.bands.back().upper));
           }
         } else if (i + 1 != b.size()) {
           return ErrorAt(src_, e, "only the last band may omit 'upto'");
@@ -349,8 +355,8 @@ class Loader {
 
   absl::StatusOr<OverrideDef> Override(const YAML::Node& o) {
     if (!o.IsMap()) return ErrorAt(src_, o, "an override must be a map");
-    RETURN_IF_ERROR(config::CheckKeys(src_, o, {"account", "measure", "value", "reason", "author",
-                                                "expires"}));
+    RETURN_IF_ERROR(
+        config::CheckKeys(src_, o, {"account", "measure", "value", "reason", "author", "expires"}));
     OverrideDef d;
     d.location = Loc(o);
     ASSIGN_OR_RETURN(d.account_id, config::RequiredString(src_, o, "account"));

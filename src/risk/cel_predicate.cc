@@ -16,8 +16,7 @@ class CelPredicate final : public BatchPredicate {
     cel::EvalContext ctx;
     ctx.now = absl::FromCivil(input.as_of, absl::UTCTimeZone());
     ctx.history = input.history;
-    absl::StatusOr<cel::ResultColumn> col =
-        program_.EvaluateFrame(input.frame, input.history, ctx);
+    absl::StatusOr<cel::ResultColumn> col = program_.EvaluateFrame(input.frame, input.history, ctx);
     if (!col.ok()) return col.status();
     if (col->kind != cel::Kind::kBool) {
       // kDyn results: rows that are bool true hold; the rest do not.
@@ -48,8 +47,8 @@ class CelPredicate final : public BatchPredicate {
 
 PredicateCompiler CelPredicateCompiler(cel::Environment env) {
   auto shared = std::make_shared<const cel::Environment>(std::move(env));
-  return [shared](std::string_view expression)
-             -> absl::StatusOr<std::shared_ptr<const BatchPredicate>> {
+  return [shared](
+             std::string_view expression) -> absl::StatusOr<std::shared_ptr<const BatchPredicate>> {
     absl::StatusOr<cel::Program> program = cel::Compile(expression, *shared);
     if (!program.ok()) return program.status();
     const cel::Kind kind = program->result_kind();

@@ -53,8 +53,8 @@ class ScoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / (std::string("cscore_cli_") + info->name() + "_" +
-                                        std::to_string(::getpid()));
+    dir_ = fs::temp_directory_path() /
+           (std::string("cscore_cli_") + info->name() + "_" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -204,9 +204,9 @@ TEST_F(ScoreTest, WritesCsv) {
   WriteFile(dir_ / "cards.yaml", kCards);
   WriteFile(dir_ / "data.csv", kData);
   const fs::path out = dir_ / "scores.csv";
-  Result r = Run({"score", "--scorecards", (dir_ / "cards.yaml").string(), "--data",
-                  (dir_ / "data.csv").string(), "--out", out.string(), "--sort", "id",
-                  "--drivers", "1"});
+  Result r =
+      Run({"score", "--scorecards", (dir_ / "cards.yaml").string(), "--data",
+           (dir_ / "data.csv").string(), "--out", out.string(), "--sort", "id", "--drivers", "1"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("wrote 4 rows to"));
   EXPECT_EQ(ReadFile(out),
@@ -261,16 +261,16 @@ TEST_F(ScoreTest, DataErrorsNameTheAccountAndColumn) {
 }
 
 TEST_F(ScoreTest, ScoresTheShippedSample) {
-  Result r = Run({"score", "--config", "examples/demo/config", "--data",
-                  "examples/demo/data/accounts.csv", "--date", "2026-06-01", "--top", "10",
-                  "--color", "never"});
+  Result r =
+      Run({"score", "--config", "examples/demo/config", "--data", "examples/demo/data/accounts.csv",
+           "--date", "2026-06-01", "--top", "10", "--color", "never"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("2000 accounts scored on 2026-06-01"));
   EXPECT_THAT(r.out, HasSubstr("(10 of 2000 accounts shown, lowest scores first)"));
   // Every account is scored by one of the four scorecards and gets a color.
   nlohmann::json j;
-  r = Run({"score", "--config", "examples/demo/config", "--data",
-           "examples/demo/data/accounts.csv", "--date", "2026-06-01", "--json"});
+  r = Run({"score", "--config", "examples/demo/config", "--data", "examples/demo/data/accounts.csv",
+           "--date", "2026-06-01", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["accounts"], 2000);

@@ -1,9 +1,11 @@
-// `cscore run`, `cscore cta` and `cscore explain` end to end through the binary and the store
-// file: the JSON report's documented fields, a refused transition that writes nothing, an
-// accepted one that is persisted, the escalation path in `cta show` and `explain`.
+// `cscore run`, `cscore cta`, `cscore explain` and `cscore validate` end to end through the
+// binary and the store file: the JSON report's documented fields, a refused transition that
+// writes nothing, an accepted one that is persisted, the escalation path in `cta show` and
+// `explain`, conditions that cannot compile reported by validate at their YAML character.
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,7 @@ namespace cscore {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing_engine::Account;
 using testing_engine::CliResult;
 using testing_engine::Dump;
@@ -181,6 +184,86 @@ TEST_F(CliTest, ShowAndExplainGiveTheEscalationPathOfAFlaggedCta) {
   nlohmann::json e = nlohmann::json::parse(explain_json.out);
   EXPECT_EQ(e["risk"]["support"]["status"], "red");
   EXPECT_TRUE(e["series"].contains("score/overall"));
+}
+
+TEST_F(CliTest, ValidateReportsEveryConditionThatCannotCompileAtItsYamlCharacter) {
+  const fs::path config = dir_ / "config";
+  fs::create_directories(config / "lifecycles");
+  // `few_logins` and `falling` name columns no config declares: validate leaves identifiers
+  // to the run, which knows the snapshot.
+  std::ofstream(config / "rules.yaml") << R"(rules:
+  - name: few_logins
+    when: "logins < 2.0"
+    actions:
+      - tag: quiet
+  - name: broken
+    when: "x < < 1"
+    actions:
+      - tag: broken
+  - name: also_broken
+    when: "logins > 1.0 &&"
+    actions:
+      - tag: broken
+)";
+  std::ofstream(config / "risk.yaml") << R"(domains:
+  Habit:
+    signals:
+      - name: falling
+        level: yellow
+        when: "pct_change('logins', 2) < -50.0"
+      - name: garbled
+        when: "logins <= = 2.0"
+)";
+  std::ofstream(config / "lifecycles" / "guarded.yaml") << R"(name: guarded
+initial: new
+statuses:
+  - {name: new, category: open}
+  - {name: done, category: closed_success}
+events: [finish]
+transitions:
+  - {event: finish, from: new, to: done, who: [owner], guard: "cta.task_count >"}
+)";
+  CliResult r = Cli({"validate", "--config", config.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  const std::string at = config.string() + "/";
+  EXPECT_THAT(r.out, HasSubstr(at + "lifecycles/guarded.yaml:8:80: unexpected end of input\n"));
+  EXPECT_THAT(r.out, HasSubstr("(lifecycle 'guarded': guard of transition 'finish')"));
+  EXPECT_THAT(r.out, HasSubstr(at + "risk.yaml:8:26: unexpected character '='\n"
+                                    " | logins <= = 2.0\n"
+                                    " |           ^ (domain habit, signal 'garbled')\n"));
+  EXPECT_THAT(r.out, HasSubstr(at + "rules.yaml:7:16: unexpected token '<'\n"
+                                    " | x < < 1\n"
+                                    " |     ^ (rule 'broken')\n"));
+  EXPECT_THAT(r.out, HasSubstr(at + "rules.yaml:11:27: unexpected end of input\n"));
+  EXPECT_THAT(r.out, HasSubstr("(rule 'also_broken')"));
+  EXPECT_THAT(r.out, Not(HasSubstr("few_logins")));
+  EXPECT_THAT(r.out, Not(HasSubstr("falling")));
+  EXPECT_THAT(r.err, HasSubstr("4 error(s)"));
+  EXPECT_THAT(r.out, Not(HasSubstr("ok:")));
+}
+
+TEST_F(CliTest, ValidateRefusesAConditionThatCannotBeABool) {
+  const fs::path config = dir_ / "config";
+  fs::create_directories(config);
+  std::ofstream(config / "rules.yaml") << R"(rules:
+  - name: value_only
+    when: "30.0"
+    actions:
+      - tag: never
+)";
+  CliResult r = Cli({"validate", "--config", config.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr(config.string() + "/rules.yaml:3:12: "));
+  EXPECT_THAT(r.out, HasSubstr("condition has type double, expected bool (rule 'value_only')"));
+}
+
+TEST_F(CliTest, ValidateAcceptsTheShippedConfigs) {
+  for (const fs::path& config :
+       {fs::path(CSCORE_SOURCE_DIR) / "examples" / "demo" / "config", fs::path(config_)}) {
+    CliResult r = Cli({"validate", "--config", config.string()});
+    EXPECT_EQ(r.exit_code, 0) << config << "\n" << r.out << r.err;
+    EXPECT_THAT(r.out, HasSubstr("ok: ")) << config;
+  }
 }
 
 }  // namespace

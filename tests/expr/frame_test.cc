@@ -633,7 +633,10 @@ TEST(FrameEval, DaysSinceAndUntilAgreeAtDayBoundariesAndExtremes) {
                              absl::FromUnixSeconds(int64_t{1} << 40),
                              absl::InfiniteFuture(),
                              absl::InfinitePast()};
-  for (const char* expr : {"days_since(t)", "days_until(t)", "days_until(t) <= 1"}) {
+  // The literal forms read `now` too, so they must not be folded when compiled.
+  for (const char* expr : {"days_since(t)", "days_until(t)", "days_until(t) <= 1",
+                           "days_since(timestamp('2025-12-01T00:00:00Z'))",
+                           "days_until(timestamp('2026-02-01T00:00:00Z')) + days_since(t)"}) {
     auto p = Compile(expr, env);
     ASSERT_TRUE(p.ok());
     EXPECT_TRUE(p->vectorized());
@@ -649,6 +652,11 @@ TEST(FrameEval, DaysSinceAndUntilAgreeAtDayBoundariesAndExtremes) {
   EXPECT_EQ(v->i64[0], 3651);  // 3650 days and 86401 s ago: 3651 whole days
   EXPECT_EQ(v->i64[14], 1);    // exactly one day ago
   EXPECT_EQ(v->i64[15], 0);    // a day less one second ago
+  auto literal = Compile("days_since(timestamp('2025-12-01T00:00:00Z'))", env);
+  ASSERT_TRUE(literal.ok());
+  auto l = literal->EvaluateFrame(*f, nullptr, {.now = absl::FromUnixSeconds(base)});
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->i64[0], 31);  // 2025-12-01 to 2026-01-01, not days since the epoch
 }
 
 TEST(FrameEval, LargeDictionariesUseThePlanWithoutTables) {

@@ -866,6 +866,18 @@ TEST(ScorecardSetTest, PicksAScorecardPerAccountWithADefault) {
   absl::StatusOr<SetBatch> again = set->Score(f, nullptr, {}, &*r);
   ASSERT_TRUE(again.ok());
   EXPECT_THAT(again->delta, ::testing::ElementsAre(0, 0, 0, 0));
+  // ... or against the caller's previous scores by row, as the daily run keeps them.
+  std::vector<double> before = {5, 80, kNaN, 60};
+  ScoreOptions by_row;
+  by_row.previous = before;
+  absl::StatusOr<SetBatch> rows = set->Score(f, nullptr, by_row);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->delta[0], 5);
+  EXPECT_EQ(rows->delta[1], 0);
+  EXPECT_TRUE(std::isnan(rows->delta[2]));
+  EXPECT_EQ(rows->delta[3], -20);
+  EXPECT_EQ(rows->trend[0], 1);
+  EXPECT_EQ(rows->trend[3], -1);
 
   def.scorecards[0].is_default = false;
   EXPECT_THAT(Message(ScorecardSet::Compile(def).status()), HasSubstr("no criteria"));

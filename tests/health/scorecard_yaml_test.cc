@@ -116,8 +116,9 @@ TEST(ScorecardYamlTest, RangesOverlapGapAndCount) {
   EXPECT_EQ(Error(Replace(kGood, "{from: 40, to: 70", "{from: 45, to: 70")),
             "cards.yaml:12:11: gap between range 'Poor' (ends at 40) and range 'Average' "
             "(starts at 45)");
-  std::string one = Replace(kGood, "        - {from: 40, to: 70, label: Average, color: yellow}\n"
-                                   "        - {from: 70, to: 100, label: Good, color: green}\n",
+  std::string one = Replace(kGood,
+                            "        - {from: 40, to: 70, label: Average, color: yellow}\n"
+                            "        - {from: 70, to: 100, label: Good, color: green}\n",
                             "");
   EXPECT_EQ(Error(one), "cards.yaml:11:9: scheme has 1 ranges; it needs 2 to 12");
   std::string many;
@@ -125,8 +126,10 @@ TEST(ScorecardYamlTest, RangesOverlapGapAndCount) {
     many += "        - {from: " + std::to_string(i) + ", to: " + std::to_string(i + 1) +
             ", label: r" + std::to_string(i) + "}\n";
   }
-  std::string thirteen = Replace(kGood, "        - {from: 0, to: 40, label: Poor, color: red}\n", many);
-  EXPECT_THAT(Error(thirteen), HasSubstr("cards.yaml:11:9: scheme has 15 ranges; it needs 2 to 12"));
+  std::string thirteen =
+      Replace(kGood, "        - {from: 0, to: 40, label: Poor, color: red}\n", many);
+  EXPECT_THAT(Error(thirteen),
+              HasSubstr("cards.yaml:11:9: scheme has 15 ranges; it needs 2 to 12"));
 }
 
 TEST(ScorecardYamlTest, GroupErrorsAreLocated) {
@@ -148,8 +151,9 @@ TEST(ScorecardYamlTest, MeasureErrorsAreLocated) {
             "cards.yaml:27:47: band bounds must ascend: 1 after 2");
   EXPECT_THAT(Error(Replace(kGood, "ramp: {from: 0, to: 100}}", "}")),
               HasSubstr("cards.yaml:23:9: measure 'logins' needs exactly one scoring function"));
-  EXPECT_THAT(Error(Replace(kGood, "weight: 20,", "wieght: 20,")),
-            HasSubstr("cards.yaml:23:40: unknown field 'wieght' (expected one of: name, metric,"));
+  EXPECT_THAT(
+      Error(Replace(kGood, "weight: 20,", "wieght: 20,")),
+      HasSubstr("cards.yaml:23:40: unknown field 'wieght' (expected one of: name, metric,"));
   EXPECT_THAT(Error(Replace(kGood, "op: trend", "op: slope")), HasSubstr("cards.yaml:38:"));
   EXPECT_EQ(Error(Replace(kGood, "aggregation: worst_of", "aggregation: worst")),
             "cards.yaml:20:22: unknown aggregation 'worst' (weighted_mean, worst_of, points)");

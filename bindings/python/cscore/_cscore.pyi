@@ -390,7 +390,7 @@ class RunReport:
         """Accounts red in at least one risk domain."""
     @property
     def rules(self) -> dict:
-        """Rules run, rows matched, intents, suppressed by snooze and by re-entry limits."""
+        """Rules run, rows matched, intents, suppressed by snooze and by re-entry limits, measure overrides set and accounts newly tagged."""
     @property
     def timed(self) -> dict:
         """Timed CTAs opened (milestones, QBRs, check-ins) and of them executive check-ins."""

@@ -43,7 +43,7 @@ class Scorecard:
     Build with :meth:`from_yaml`, :meth:`load` or :meth:`from_dict`.
     """
 
-    __slots__ = ("_native", "_source", "_source_name", "_cards")
+    __slots__ = ("_native", "_source", "_source_name", "_cards", "_dtypes")
 
     def __init__(self, *args: Any, **kwargs: Any):
         raise TypeError("use Scorecard.from_yaml, Scorecard.load or Scorecard.from_dict")
@@ -144,13 +144,14 @@ class Scorecard:
 
     def _result(self, index: pd.Index, cols: dict, native: Any) -> pd.DataFrame:
         card = cols["card"]
-        rng = cols["range"].astype(np.int64)
+        rng = cols["range"]  # int8 range codes, -1 = N/A
         out = {"score": cols["score"]}
         if len(self._cards) == 1:
-            ranges = self._cards[0]["ranges"]
-            out["label"] = _categorical(rng, [r[2] or f"{r[0]:g}-{r[1]:g}" for r in ranges])
-            out["color"] = _categorical(rng, [r[3] or None for r in ranges])
+            label, color = self._range_dtypes()
+            out["label"] = _from_codes(rng, *label)
+            out["color"] = _from_codes(rng, *color)
         else:
+            rng = rng.astype(np.int64)
             labels = np.array([None] * len(card), dtype=object)
             colors = np.array([None] * len(card), dtype=object)
             for ci, c in enumerate(self._cards):
@@ -162,10 +163,8 @@ class Scorecard:
             out["label"] = labels
             out["color"] = colors
         out["delta"] = cols["delta"]
-        out["trend"] = pd.Categorical.from_codes(cols["trend"].astype(np.int64) + 1,
-                                                 categories=["down", "same", "up"])
-        out["scorecard"] = pd.Categorical.from_codes(card.astype(np.int64),
-                                                     categories=_unique(self.names))
+        out["trend"] = _from_codes(cols["trend"] + np.int8(1), _TREND, None)
+        out["scorecard"] = _from_codes(card, *self._card_dtype())
         df = pd.DataFrame(out, index=index, copy=False)
         if native is not None:
             names = [m["name"] for m in self._cards[0]["measures"]]
@@ -173,6 +172,29 @@ class Scorecard:
             for j, name in enumerate(names):
                 df[name] = sub[:, j]
         return ScoreTable(df)
+
+    # The result's categorical dtypes are fixed per scorecard: built once, not per call
+    # (building a CategoricalDtype validates its categories, a cost on every score()).
+    def _range_dtypes(self):
+        cached = getattr(self, "_dtypes", {}).get("range")
+        if cached is None:
+            ranges = self._cards[0]["ranges"]
+            cached = (_dtype_of([r[2] or f"{r[0]:g}-{r[1]:g}" for r in ranges]),
+                      _dtype_of([r[3] or None for r in ranges]))
+            self._cache_dtype("range", cached)
+        return cached
+
+    def _card_dtype(self):
+        cached = getattr(self, "_dtypes", {}).get("card")
+        if cached is None:
+            cached = _dtype_of(list(self.names))
+            self._cache_dtype("card", cached)
+        return cached
+
+    def _cache_dtype(self, key: str, value) -> None:
+        if not hasattr(self, "_dtypes"):
+            self._dtypes = {}
+        self._dtypes[key] = value
 
     def explain(self, data: Any, account_id: Any, *, previous: Any = None,
                 history: Optional[History] = None, as_of: Any = None,
@@ -224,13 +246,36 @@ def _unique(values: list) -> list:
     return out
 
 
-def _categorical(codes: np.ndarray, values: list) -> pd.Categorical:
-    """Range codes (-1 = N/A) as a Categorical of ``values`` without touching each row twice."""
+def _dtype_of(values: list):
+    """(CategoricalDtype, lookup table or None) turning range codes into category codes:
+    values may repeat (two ranges labelled alike) or be None (no label)."""
     uniq = _unique([v for v in values if v is not None])
+    dtype = pd.CategoricalDtype(uniq)
     if uniq == values:
-        return pd.Categorical.from_codes(codes, categories=uniq)
-    lut = np.array([uniq.index(v) if v is not None else -1 for v in values] + [-1])
-    return pd.Categorical.from_codes(lut[codes], categories=uniq)
+        return dtype, None
+    lut = np.array([uniq.index(v) if v is not None else -1 for v in values] + [-1],
+                   dtype=_code_type(len(uniq)))
+    return dtype, lut
+
+
+def _code_type(n: int):
+    """The integer type pandas keeps the codes of n categories in."""
+    return np.int8 if n < 127 else np.int16 if n < 32767 else np.int32
+
+
+_TREND = pd.CategoricalDtype(["down", "same", "up"])
+
+
+def _from_codes(codes: np.ndarray, dtype: pd.CategoricalDtype, lut) -> pd.Categorical:
+    """Valid codes (-1 = missing) as a Categorical, without from_codes' validation passes:
+    the codes come from the scorer, in range by construction."""
+    if lut is not None:
+        codes = lut[codes]
+    codes = codes.astype(_code_type(len(dtype.categories)), copy=False)
+    try:
+        return pd.Categorical._simple_new(codes, dtype)
+    except (AttributeError, TypeError):  # a pandas without the internal constructor
+        return pd.Categorical.from_codes(codes, dtype=dtype)
 
 
 def _from_yaml_source(text: str, source: str) -> Scorecard:

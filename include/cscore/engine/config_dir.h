@@ -3,7 +3,11 @@
 // A config directory holds the YAML definitions of every module: scorecards.yaml,
 // risk.yaml, rules.yaml, lifecycles/*.yaml, organisation.yaml, escalation.yaml. CheckConfigDir
 // reads every *.yaml / *.yml file under it, reports every problem it finds (not only the
-// first) as "file:line:column: message", and is what `cscore validate` prints.
+// first) as "file:line:column: message", and is what `cscore validate` prints. Each file is
+// checked by its module's loader; the CEL conditions of rules and risk signals, which a run
+// compiles against the day's snapshot, are also parsed here (columns are not known yet, so
+// identifiers are not checked) and each one that cannot compile is reported at its
+// character in the YAML file. Lifecycle guards are compiled, and checked, on load.
 //
 //   cscore::ConfigCheck check = cscore::CheckConfigDir("examples/demo/config");
 //   for (const absl::Status& e : check.errors) std::cerr << e.message() << "\n";
@@ -24,7 +28,8 @@ struct ConfigCheck {
   bool ok() const { return errors.empty(); }
 };
 
-// Each file must be non-empty UTF-8 YAML whose top level is a mapping.
+// Each file must be non-empty UTF-8 YAML whose top level is a mapping, and mean what its
+// loader expects.
 ConfigCheck CheckConfigDir(const std::string& dir);
 // The same checks for one file.
 absl::Status CheckConfigFile(const std::string& path);

@@ -7,7 +7,9 @@
 //   health      health scores with their trend against the previous run (scorecards.yaml)
 //   risk        the 8-domain risk scorecard; open CTAs feed the domains (risk.yaml)
 //   rules       rules over the frame and its history to intents, applied to the CTA store
-//               (rules.yaml)
+//               (rules.yaml); set_measure overrides and tags are kept per account, and an
+//               override set on day D reaches the scores from the next run on, until
+//               D + expires_in_days (exclusive)
 //   timed       snooze expiry and due-date breach (lifecycles), executive sponsors and their
 //               check-in CTAs, onboarding milestones and QBRs (rules.yaml `timed`,
 //               organisation.yaml `sponsors`)
@@ -76,6 +78,8 @@ struct RunReport {
   } ctas;
   struct Rules {
     int64_t run = 0, matched = 0, intents = 0, suppressed_snoozed = 0, suppressed_reentry = 0;
+    int64_t measures_set = 0;  // (account, measure) overrides set or renewed by set_measure
+    int64_t tagged = 0;        // (account, tag) pairs tagged for the first time
   } rules;
   struct Timed {
     int64_t opened = 0;     // timed CTAs opened (milestones, QBRs, check-ins)
@@ -186,7 +190,33 @@ std::vector<std::string> MetricColumns(const AccountFrame& frame);
 //   score/overall, score/color (0 green, 1 yellow, 2 red), score/card, score/trend (+1/0/-1),
 //   risk/domains (2 bits per domain, habit lowest: 0 green, 1 yellow, 2 red; the overall
 //   status is the worst of them).
+// The rules step also stores the whole state of its set_measure and tag actions, carried
+// forward from the previous run (NaN = none; a series may be shorter than the registry):
+//   override/<measure> (the value), override_until/<measure> (the expiry, seconds since the
+//   epoch, exclusive), override_rule/<measure> (the setting rule: an index into the
+//   "override_rules" list of that day's rules step summary), tag/<tag> (1 = tagged).
 int RiskStatusOf(double packed_domains, int domain_index);
+
+// A health measure override set by a rule's set_measure action.
+struct RuleOverride {
+  std::string measure;
+  double value = 0;
+  absl::CivilDay expires;  // the first day it no longer applies
+  std::string rule;        // the rule that set it (the override's author)
+};
+
+// What the rules' set_measure and tag actions left on one account after the run of a day:
+// the overrides the next run scores with (unless expired by then) and the account's tags.
+// Tags are sticky: no action removes them.
+struct AccountRuleState {
+  std::vector<RuleOverride> overrides;  // by measure
+  std::vector<std::string> tags;        // sorted
+};
+
+// The state stored by the rules step of `day` for `account_id`: empty when that day had no
+// rules step; NotFound when the account is not registered.
+absl::StatusOr<AccountRuleState> LoadAccountRuleState(const Store& store, absl::CivilDay day,
+                                                      std::string_view account_id);
 
 }  // namespace cscore
 

@@ -5,7 +5,8 @@
 //
 //   cscore::CtaStoreOptions options;
 //   options.authority = std::make_shared<cscore::OrganisationAuthority>(escalator.organisation());
-//   auto store = cscore::CtaStore::Create(std::move(options));  // escalation_chain = reporting lines
+//   auto store = cscore::CtaStore::Create(std::move(options));  // escalation_chain = reporting
+//   lines
 #ifndef CSCORE_ESCALATION_AUTHORITY_H_
 #define CSCORE_ESCALATION_AUTHORITY_H_
 

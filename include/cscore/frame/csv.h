@@ -1,8 +1,9 @@
 // CSV reading into an AccountFrame, for the CLI and the examples.
 //
-// Column types are declared (CsvOptions::types) or inferred from the values: int64 when
-// every value is an integer, float64 when every value is a number, timestamp when every
-// value is an ISO-8601 date or date-time, bool for true/false, categorical otherwise.
+// Column types are declared (CsvOptions::types) or inferred from the values: float64 when
+// every value is a number (integers included: metrics are float64 with NaN for missing, so
+// declare a column int64 to keep it integral), timestamp when every value is an ISO-8601
+// date or date-time, bool for true/false, categorical otherwise.
 // Errors carry "file:line:column:" and the column name.
 //
 //   cscore::CsvOptions opt{.id_column = "account_id"};

@@ -45,7 +45,8 @@ struct ApplyReport {
   int64_t closed = 0;
   int64_t unchanged = 0;  // update intents whose priority and due date were already set
   // Measure overrides and tags are not CTA changes: they are left to the caller (the health
-  // overrides and the account tags), as indexes into run.intents.
+  // overrides and the account tags), as indexes into run.intents. The daily run keeps them
+  // in its store (cscore/engine/engine.h).
   std::vector<size_t> passed_on;
   std::vector<std::pair<size_t, absl::Status>> rejected;  // (intent index, why)
 };

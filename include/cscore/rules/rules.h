@@ -70,12 +70,16 @@ struct CloseCtaAction {
   RiskDomain domain = RiskDomain::kNone;  // kNone: any
   std::string status;                     // the closed status to move to, e.g. "Closed Success"
 };
-// A manual-style override of a health measure, lapsing after `expires_in_days`.
+// A manual-style override of a health measure, lapsing after `expires_in_days`. The daily
+// run (cscore/engine/engine.h) scores before it applies rules: an override set on day D
+// counts from the next run's scores until D + expires_in_days (exclusive), a later firing
+// renews it, and an override of the same account and measure in scorecards.yaml wins.
 struct SetMeasureAction {
   std::string measure;
   double value = 0;
   int expires_in_days = 30;
 };
+// Marks the account; the daily run keeps the tag for good (no action removes one).
 struct TagAction {
   std::string tag;
 };
