@@ -677,6 +677,24 @@ absl::Status DayRun::Prepare() {
     timed_ = std::move(timed);
   }
   has_cta_step_ = rules_.has_value() || timed_.has_value() || o_.sponsors.has_value();
+
+  // Score no accounts over the day's schema: a scorecard that cannot read this snapshot (an
+  // unknown or mistyped metric) fails here, before the first step writes to the store.
+  if (o_.scorecards) {
+    const AccountFrame none = snapshot_.Take({});
+    const int days = std::max(needs_.days, 1);
+    MetricHistory no_history(0, static_cast<size_t>(days));
+    for (const std::string& m : needs_.metrics) {
+      CSCORE_RETURN_IF_ERROR(no_history.AddMetric(m, Eigen::MatrixXd(0, days)));
+    }
+    ScoreOptions so;
+    so.detail = ScoreDetail::kScores;
+    absl::StatusOr<SetBatch> dry =
+        o_.scorecards->Score(none, needs_.metrics.empty() ? nullptr : &no_history, so, nullptr);
+    if (!dry.ok()) {
+      return absl::Status(dry.status().code(), StrCat("scoring: ", ToStd(dry.status().message())));
+    }
+  }
   return absl::OkStatus();
 }
 

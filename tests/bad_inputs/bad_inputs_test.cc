@@ -147,7 +147,15 @@ TEST_P(BadInputTest, FailsWithItsMessageAndLeavesTheStoreUnchanged) {
   const fs::path snapshot = dir / "data" / "accounts-2024-03-02.csv";
 
   if (c.kind == "config") {
-    fs::copy_file(kCatalog / "cases" / c.name, dir / "config" / c.name);
+    // "<what>__<file>" replaces the config file <file> ("lifecycles-<f>": lifecycles/<f>);
+    // any other name joins the directory under its own name.
+    std::string target = c.name;
+    if (size_t sep = target.rfind("__"); sep != std::string::npos) target = target.substr(sep + 2);
+    if (target.starts_with("lifecycles-")) {
+      fs::create_directories(dir / "config" / "lifecycles");
+      target = "lifecycles/" + target.substr(11);
+    }
+    fs::copy_file(kCatalog / "cases" / c.name, dir / "config" / target);
     std::ofstream(snapshot) << kGoodDay;
   } else if (c.kind == "data") {
     fs::copy_file(kCatalog / "cases" / c.name, snapshot);
