@@ -24,6 +24,7 @@ using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 using testing_engine::Account;
 using testing_engine::Dump;
+using testing_engine::FailingStore;
 using testing_engine::Frame;
 
 const absl::CivilDay kD0(2024, 3, 4);  // a Monday
@@ -216,60 +217,6 @@ TEST_F(FlowTest, ReplayingTheDaysInOrderIntoAnEmptyStoreReproducesTheState) {
   replay.reset();
   EXPECT_EQ(Dump(Path("b.db")), Dump(Path("a.db")));
 }
-
-// A store whose commit of one step fails: the process "dies" between two steps.
-class FailingStore final : public Store {
- public:
-  FailingStore(Store& inner, std::string fail_step) : inner_(inner), fail_(std::move(fail_step)) {}
-  absl::Status Commit(const StepWrite& w) override {
-    if (w.step == fail_) return absl::UnavailableError("disk went away");
-    return inner_.Commit(w);
-  }
-  absl::StatusOr<bool> IsCommitted(absl::CivilDay d, std::string_view s) const override {
-    return inner_.IsCommitted(d, s);
-  }
-  absl::StatusOr<std::optional<std::string>> LoadStepSummary(absl::CivilDay d,
-                                                             std::string_view s) const override {
-    return inner_.LoadStepSummary(d, s);
-  }
-  absl::StatusOr<std::optional<absl::CivilDay>> LastCompletedDay() const override {
-    return inner_.LastCompletedDay();
-  }
-  absl::StatusOr<std::optional<absl::CivilDay>> LastStartedDay() const override {
-    return inner_.LastStartedDay();
-  }
-  absl::StatusOr<std::optional<std::string>> LoadReport(absl::CivilDay d) const override {
-    return inner_.LoadReport(d);
-  }
-  absl::StatusOr<std::vector<std::string>> Accounts() const override { return inner_.Accounts(); }
-  absl::StatusOr<std::vector<double>> LoadSeries(std::string_view n,
-                                                 absl::CivilDay d) const override {
-    return inner_.LoadSeries(n, d);
-  }
-  absl::StatusOr<std::vector<absl::CivilDay>> SeriesDays(std::string_view n, absl::CivilDay f,
-                                                         absl::CivilDay t) const override {
-    return inner_.SeriesDays(n, f, t);
-  }
-  absl::StatusOr<std::vector<std::string>> SeriesNames(absl::CivilDay d) const override {
-    return inner_.SeriesNames(d);
-  }
-  absl::StatusOr<std::vector<AuditRow>> LoadAudit(int64_t after) const override {
-    return inner_.LoadAudit(after);
-  }
-  absl::StatusOr<std::vector<EscalationRow>> LoadEscalations() const override {
-    return inner_.LoadEscalations();
-  }
-  absl::StatusOr<std::vector<SponsorRow>> LoadSponsors() const override {
-    return inner_.LoadSponsors();
-  }
-  absl::StatusOr<std::vector<ReentryRow>> LoadReentry() const override {
-    return inner_.LoadReentry();
-  }
-
- private:
-  Store& inner_;
-  std::string fail_;
-};
 
 TEST_F(FlowTest, AFailureBetweenAnyTwoStepsResumesToTheUninterruptedResult) {
   // The reference: days 0..3 without interruption (day 3 escalates and wakes the snooze).

@@ -31,6 +31,7 @@ using ::testing::NanSensitiveDoubleEq;
 using ::testing::Not;
 using ::testing::Pointwise;
 using testing_engine::Dump;
+using testing_engine::FailingStore;
 
 namespace fs = std::filesystem;
 
@@ -249,60 +250,6 @@ TEST_F(RuleActionsTest, ReplayingTheDaysInOrderIntoAnEmptyStoreReproducesTheStat
   replay.reset();
   EXPECT_EQ(Dump(Path("b.db")), Dump(Path("a.db")));
 }
-
-// A store whose commit of one step fails: the process "dies" between two steps.
-class FailingStore final : public Store {
- public:
-  FailingStore(Store& inner, std::string fail_step) : inner_(inner), fail_(std::move(fail_step)) {}
-  absl::Status Commit(const StepWrite& w) override {
-    if (w.step == fail_) return absl::UnavailableError("disk went away");
-    return inner_.Commit(w);
-  }
-  absl::StatusOr<bool> IsCommitted(absl::CivilDay d, std::string_view s) const override {
-    return inner_.IsCommitted(d, s);
-  }
-  absl::StatusOr<std::optional<std::string>> LoadStepSummary(absl::CivilDay d,
-                                                             std::string_view s) const override {
-    return inner_.LoadStepSummary(d, s);
-  }
-  absl::StatusOr<std::optional<absl::CivilDay>> LastCompletedDay() const override {
-    return inner_.LastCompletedDay();
-  }
-  absl::StatusOr<std::optional<absl::CivilDay>> LastStartedDay() const override {
-    return inner_.LastStartedDay();
-  }
-  absl::StatusOr<std::optional<std::string>> LoadReport(absl::CivilDay d) const override {
-    return inner_.LoadReport(d);
-  }
-  absl::StatusOr<std::vector<std::string>> Accounts() const override { return inner_.Accounts(); }
-  absl::StatusOr<std::vector<double>> LoadSeries(std::string_view n,
-                                                 absl::CivilDay d) const override {
-    return inner_.LoadSeries(n, d);
-  }
-  absl::StatusOr<std::vector<absl::CivilDay>> SeriesDays(std::string_view n, absl::CivilDay f,
-                                                         absl::CivilDay t) const override {
-    return inner_.SeriesDays(n, f, t);
-  }
-  absl::StatusOr<std::vector<std::string>> SeriesNames(absl::CivilDay d) const override {
-    return inner_.SeriesNames(d);
-  }
-  absl::StatusOr<std::vector<AuditRow>> LoadAudit(int64_t after) const override {
-    return inner_.LoadAudit(after);
-  }
-  absl::StatusOr<std::vector<EscalationRow>> LoadEscalations() const override {
-    return inner_.LoadEscalations();
-  }
-  absl::StatusOr<std::vector<SponsorRow>> LoadSponsors() const override {
-    return inner_.LoadSponsors();
-  }
-  absl::StatusOr<std::vector<ReentryRow>> LoadReentry() const override {
-    return inner_.LoadReentry();
-  }
-
- private:
-  Store& inner_;
-  std::string fail_;
-};
 
 TEST_F(RuleActionsTest, AFailureBetweenAnyTwoStepsResumesToTheUninterruptedResult) {
   // Day 1 scores with day 0's overrides and carries them forward.
