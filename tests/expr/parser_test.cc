@@ -140,8 +140,8 @@ TEST(Parser, TenThousandDeepNestingIsAnErrorNotACrash) {
   CompileOptions opt;
   opt.max_depth = 1 << 30;
   opt.max_nodes = 1 << 30;
-  EXPECT_THAT(CompileError(cases[0], Environment(), opt), HasSubstr("nests deeper than 1000"));
-  EXPECT_THAT(CompileError(cases[7], Environment(), opt), HasSubstr("nests deeper than 1000"));
+  EXPECT_THAT(CompileError(cases[0], Environment(), opt), HasSubstr("nests deeper than 400"));
+  EXPECT_THAT(CompileError(cases[7], Environment(), opt), HasSubstr("nests deeper than 400"));
 }
 
 TEST(Parser, NestingWithinTheLimitWorks) {

@@ -17,6 +17,14 @@ using ::testing::HasSubstr;
 
 const double kNaN = std::nan("");
 
+// memcmp of the bytes; an empty vector's data() may be null, which memcmp must not see.
+template <typename A>
+bool SameBytes(const A& a, const A& b) {
+  return a.size() == b.size() &&
+         (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
+}
+
+
 MeasureDef Ramp(std::string name, double w, double lo = 0, double hi = 100) {
   MeasureDef m;
   m.name = name;
@@ -385,7 +393,7 @@ TEST(ScorecardTest, ThreadsGiveBitIdenticalResults) {
   ScoreBatch a = MustScore(card, f, o1), b = MustScore(card, f, o3);
   ASSERT_EQ(a.size(), b.size());
   EXPECT_EQ(std::memcmp(a.score.data(), b.score.data(), a.size() * sizeof(double)), 0);
-  EXPECT_EQ(std::memcmp(a.sub.data(), b.sub.data(), a.sub.size() * sizeof(double)), 0);
+  EXPECT_TRUE(SameBytes(a.sub, b.sub));
 }
 
 TEST(ScorecardTest, VectorizedPathMatchesRowAtATime) {
@@ -522,14 +530,14 @@ std::vector<OverrideDef> SomeOverrides(size_t n) {
 
 void ExpectBitIdentical(const ScoreBatch& a, const ScoreBatch& b) {
   ASSERT_EQ(a.size(), b.size());
-  EXPECT_EQ(std::memcmp(a.score.data(), b.score.data(), a.size() * sizeof(double)), 0);
-  EXPECT_EQ(std::memcmp(a.delta.data(), b.delta.data(), a.size() * sizeof(double)), 0);
+  EXPECT_TRUE(SameBytes(a.score, b.score));
+  EXPECT_TRUE(SameBytes(a.delta, b.delta));
   EXPECT_EQ(a.range, b.range);
   EXPECT_EQ(a.trend, b.trend);
   ASSERT_EQ(a.sub.size(), b.sub.size());
-  EXPECT_EQ(std::memcmp(a.sub.data(), b.sub.data(), a.sub.size() * sizeof(double)), 0);
+  EXPECT_TRUE(SameBytes(a.sub, b.sub));
   ASSERT_EQ(a.raw.size(), b.raw.size());
-  EXPECT_EQ(std::memcmp(a.raw.data(), b.raw.data(), a.raw.size() * sizeof(double)), 0);
+  EXPECT_TRUE(SameBytes(a.raw, b.raw));
   EXPECT_EQ(a.applied_overrides, b.applied_overrides);
 }
 

@@ -197,7 +197,7 @@ struct ResultColumn {
 // too: each outermost macro may take 1,000,000 steps (iterations, nested ones included).
 struct CompileOptions {
   size_t max_source_bytes = 1 << 20;
-  int max_depth = 250;  // nesting levels; at most 1000 whatever is asked
+  int max_depth = 250;  // nesting levels; at most 400 whatever is asked
   size_t max_nodes = 100000;
 };
 
